@@ -1,0 +1,30 @@
+using Google.Protobuf;
+using I4C.Protocol.V1;
+
+namespace I4C.Core.Records;
+
+/// <summary>Maps a record kind to its payload message and back.</summary>
+public static class PayloadCodec
+{
+    /// <summary>The parser for the kind's payload, or null for kinds whose payload this version does not decode.</summary>
+    public static MessageParser? ParserFor(RecordKind kind) => kind switch
+    {
+        RecordKind.Advisory => Advisory.Parser,
+        RecordKind.Incident => Incident.Parser,
+        RecordKind.Practice => Practice.Parser,
+        RecordKind.Retraction => Retraction.Parser,
+        _ => null,
+    };
+
+    /// <summary>Decodes a plain payload; throws <see cref="InvalidProtocolBufferException"/> on bad bytes.</summary>
+    public static IMessage? Decode(RecordKind kind, ReadOnlySpan<byte> payload) => ParserFor(kind)?.ParseFrom(payload.ToArray());
+
+    public static string Title(IMessage? payload) => payload switch
+    {
+        Advisory a => a.Title,
+        Incident i => i.Title,
+        Practice p => p.Title,
+        Retraction r => "Retraction: " + r.Reason,
+        _ => string.Empty,
+    };
+}

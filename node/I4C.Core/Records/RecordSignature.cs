@@ -1,0 +1,32 @@
+using NSec.Cryptography;
+
+namespace I4C.Core.Records;
+
+/// <summary>
+/// The record signature: Ed25519 over "I4C-RECORD-V1" || 0x00 || the exact header bytes.
+/// The prefix separates record signatures from every other thing a node key signs.
+/// </summary>
+public static class RecordSignature
+{
+    public const int Length = 64;
+
+    public static ReadOnlySpan<byte> DomainPrefix => "I4C-RECORD-V1\0"u8;
+
+    public static byte[] SignedBytes(ReadOnlySpan<byte> header)
+    {
+        var buffer = new byte[DomainPrefix.Length + header.Length];
+        DomainPrefix.CopyTo(buffer);
+        header.CopyTo(buffer.AsSpan(DomainPrefix.Length));
+        return buffer;
+    }
+
+    public static bool Verify(ReadOnlySpan<byte> authorKey, ReadOnlySpan<byte> header, ReadOnlySpan<byte> signature)
+    {
+        if (signature.Length != Length ||
+            !PublicKey.TryImport(SignatureAlgorithm.Ed25519, authorKey, KeyBlobFormat.RawPublicKey, out var key) || key is null)
+        {
+            return false;
+        }
+        return SignatureAlgorithm.Ed25519.Verify(key, SignedBytes(header), signature);
+    }
+}

@@ -1,0 +1,209 @@
+using Google.Protobuf;
+using I4C.Core.Identity;
+using I4C.Core.Records;
+using I4C.Protocol.V1;
+using I4C.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace I4C.Node.Hosting;
+
+/// <summary>A publish or retraction the node will not do. The message tells the operator why and what to do.</summary>
+public sealed class PublishRefusedException(string message, Rejection? rejection = null) : Exception(message)
+{
+    public Rejection? Rejection { get; } = rejection;
+}
+
+/// <summary>A record id that matches nothing, or more than one record.</summary>
+public sealed class RecordLookupException(string message, bool ambiguous) : Exception(message)
+{
+    public bool Ambiguous { get; } = ambiguous;
+}
+
+public sealed record VerifyReport(long Checked, long PayloadsChecked, IReadOnlyList<(RecordId Id, Rejection Problem)> Failures);
+
+/// <summary>
+/// The node's own actions on its store, independent of gRPC: publish (sign, self-check,
+/// store durably), look up, retract, purge expired payloads, re-verify. One publish at
+/// a time, so this node's chains never fork.
+/// </summary>
+public sealed class LocalNode : IDisposable
+{
+    private readonly SemaphoreSlim _publishGate = new(1, 1);
+    private readonly ILogger _logger;
+
+    public LocalNode(NodeIdentity identity, NodeProfile profile, RecordStore store, RecordValidator validator, TimeProvider time, ILogger<LocalNode> logger)
+    {
+        Identity = identity;
+        Profile = profile;
+        Store = store;
+        Validator = validator;
+        Time = time;
+        _logger = logger;
+        StartedAt = time.GetUtcNow();
+    }
+
+    public NodeIdentity Identity { get; }
+    public NodeProfile Profile { get; }
+    public RecordStore Store { get; }
+    public RecordValidator Validator { get; }
+    public TimeProvider Time { get; }
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Signs and durably stores a new record; returns once it is committed.</summary>
+    public async ValueTask<ValidatedRecord> PublishAsync(RecordDraft draft, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        if (Profile.Participation == Participation.Listener && draft.Kind is not (RecordKind.Retraction or RecordKind.Receipt))
+        {
+            throw Refuse("this node is a listener: listeners receive records but publish none. Re-create the identity as an active member to publish.");
+        }
+        if (draft.Tlp == Tlp.Red && draft.Audience.Count == 0)
+        {
+            throw Refuse("TLP:RED needs named recipients: add --to NODE[,NODE…]. A RED record is delivered only to the nodes it names.");
+        }
+        if (draft.Audience.Count > 0)
+        {
+            throw Refuse("records for an explicit audience (--to) need end-to-end encryption to the recipients' member keys, which this node version does not provide yet; publish to all members instead.");
+        }
+        await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var channel = RecordWriter.ChannelOf(draft);
+            var (seq, head) = Store.GetHead(Identity.Id, channel);
+            var wire = RecordWriter.Sign(Identity, draft, seq + 1, head, Time.GetUtcNow());
+            var result = Validator.Validate(wire);
+            if (!result.IsValid)
+            {
+                throw Refuse($"the record would be rejected by every peer: {result.Rejection}", result.Rejection);
+            }
+            var outcome = Store.Insert(result.Record!);
+            if (outcome.Status != StoreStatus.Stored)
+            {
+                throw Refuse($"the store refused the record: {outcome.Rejection?.ToString() ?? outcome.Status.ToString()}", outcome.Rejection);
+            }
+            NodeLog.RecordPublished(_logger, RecordKinds.Name(draft.Kind), result.Record!.Id.ToString(), TlpLabels.Display(draft.Tlp), seq + 1);
+            return result.Record!;
+        }
+        finally
+        {
+            _publishGate.Release();
+        }
+    }
+
+    private PublishRefusedException Refuse(string message, Rejection? rejection = null)
+    {
+        NodeLog.PublishRefused(_logger, message);
+        return new PublishRefusedException(message, rejection);
+    }
+
+    /// <summary>Finds a record by full id or a unique hex prefix of at least 8 digits.</summary>
+    public StoredRecord Resolve(string idOrPrefix)
+    {
+        var text = (idOrPrefix ?? string.Empty).Trim().ToLowerInvariant();
+        if (text.Length < 8 || !text.All(Uri.IsHexDigit))
+        {
+            throw new RecordLookupException($"'{idOrPrefix}' is not a record id: give the 64 hex digits `i4c feed` shows, or at least the first 8.", ambiguous: false);
+        }
+        if (RecordId.TryParse(text, out var id))
+        {
+            return Store.Get(id) ?? throw new RecordLookupException($"no record {text} on this node; `i4c feed` lists what it holds.", ambiguous: false);
+        }
+        var matches = Store.FindByPrefix(text, 2);
+        return matches.Count switch
+        {
+            0 => throw new RecordLookupException($"no record starts with {text} on this node; `i4c feed` lists what it holds.", ambiguous: false),
+            1 => Store.Get(matches[0])!,
+            _ => throw new RecordLookupException($"more than one record starts with {text}; give more digits.", ambiguous: true),
+        };
+    }
+
+    /// <summary>Retracts one of this node's own records: publishes a retraction on the same channel, which purges the payload.</summary>
+    public async ValueTask<(ValidatedRecord Retraction, StoredRecord Target)> RetractAsync(string idOrPrefix, string reason, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw Refuse("a retraction needs a reason (--reason \"…\"); recipients see it.");
+        }
+        var target = Resolve(idOrPrefix);
+        if (!target.Author.Equals(Identity.Id))
+        {
+            throw Refuse($"record {target.Id} was written by {target.Author}; only its author can retract it.");
+        }
+        if (target.Header.Kind == RecordKind.Retraction)
+        {
+            throw Refuse($"record {target.Id} is itself a retraction and cannot be retracted.");
+        }
+        if (target.PurgeReason?.StartsWith("retracted", StringComparison.Ordinal) == true)
+        {
+            throw Refuse($"record {target.Id} is already retracted ({target.PurgeReason}).");
+        }
+        var payload = new Retraction { Target = ByteString.CopyFrom(target.Id.Span), Reason = reason.Trim() }.ToByteArray();
+        var draft = new RecordDraft
+        {
+            Kind = RecordKind.Retraction,
+            Tlp = target.Header.Tlp,
+            Payload = payload,
+            Audience = target.Header.Audience.Select(a => NodeId.FromPublicKey(a.Span)).ToList(),
+            MeshId = target.Header.MeshId.ToByteArray(),
+            References = [new Reference { Type = ReferenceType.Retracts, RecordId = ByteString.CopyFrom(target.Id.Span) }],
+        };
+        var retraction = await PublishAsync(draft, cancellationToken).ConfigureAwait(false);
+        NodeLog.RecordRetracted(_logger, target.Id.ToString(), retraction.Id.ToString());
+        return (retraction, target);
+    }
+
+    public IReadOnlyList<RecordId> PurgeExpired()
+    {
+        var purged = Store.PurgeExpired();
+        if (purged.Count > 0)
+        {
+            NodeLog.PayloadsExpired(_logger, purged.Count);
+        }
+        return purged;
+    }
+
+    /// <summary>Re-verifies every stored header, signature, payload hash and chain link.</summary>
+    public VerifyReport Verify()
+    {
+        long checkedCount = 0, payloads = 0;
+        var failures = new List<(RecordId, Rejection)>();
+        byte[]? lastAuthor = null, lastChannel = null;
+        ulong lastSeq = 0;
+        RecordId lastId = default;
+        foreach (var stored in Store.ReadAll())
+        {
+            checkedCount++;
+            var result = Validator.Validate(stored.HeaderBytes, stored.Signature, stored.Payload);
+            if (!result.IsValid)
+            {
+                failures.Add((stored.Id, result.Rejection!));
+                NodeLog.VerifyFailed(_logger, stored.Id.ToString(), result.Rejection!.ToString());
+                continue;
+            }
+            if (stored.Payload is not null)
+            {
+                payloads++;
+            }
+            var record = result.Record!;
+            if (record.Id != stored.Id)
+            {
+                failures.Add((stored.Id, new Rejection(RejectReason.Malformed, $"stored under id {stored.Id} but its header hashes to {record.Id}")));
+                continue;
+            }
+            var author = stored.Header.Author.ToByteArray();
+            var channel = stored.Header.Channel.ToByteArray();
+            var sameChain = lastAuthor is not null && author.AsSpan().SequenceEqual(lastAuthor) && channel.AsSpan().SequenceEqual(lastChannel);
+            var state = sameChain ? new ChainState(lastSeq, lastId, null) : new ChainState(0, default, null);
+            var (verdict, problem) = ChainRules.Check(record, state);
+            if (verdict == ChainVerdict.Rejected)
+            {
+                failures.Add((stored.Id, problem!));
+                NodeLog.VerifyFailed(_logger, stored.Id.ToString(), problem!.ToString());
+            }
+            (lastAuthor, lastChannel, lastSeq, lastId) = (author, channel, record.Seq, record.Id);
+        }
+        return new VerifyReport(checkedCount, payloads, failures);
+    }
+
+    public void Dispose() => _publishGate.Dispose();
+}

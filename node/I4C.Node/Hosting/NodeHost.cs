@@ -1,0 +1,204 @@
+using System.Net;
+using System.Security.Authentication;
+using I4C.Core.Identity;
+using I4C.Core.Records;
+using I4C.Node.Admin;
+using I4C.Node.Udp;
+using I4C.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace I4C.Node.Hosting;
+
+/// <summary>
+/// A running node: the ASP.NET Core host with the Admin listener (loopback, h2c, bearer
+/// token) and the Mesh listener (TLS with the node's certificate), the UDP control
+/// plane, and the store. Start with <see cref="StartAsync"/>; dispose to stop cleanly.
+/// </summary>
+public sealed class NodeHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly DataDirectory _data;
+    private bool _disposed;
+
+    private NodeHost(WebApplication app, DataDirectory data, LocalNode node, NodeRuntimeInfo runtime)
+    {
+        _app = app;
+        _data = data;
+        Node = node;
+        Runtime = runtime;
+    }
+
+    public LocalNode Node { get; }
+
+    public NodeRuntimeInfo Runtime { get; }
+
+    /// <summary>The admin endpoint's URL, e.g. http://127.0.0.1:41234.</summary>
+    public string AdminUrl => Runtime.AdminEndpoint;
+
+    public DataDirectory Data => _data;
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Blocks until the host is asked to stop (SIGTERM, Ctrl+C).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public static async Task<NodeHost> StartAsync(NodeOptions options, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        time ??= TimeProvider.System;
+        var data = new DataDirectory(options.DataDirectory);
+        data.EnsureExists();
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = data.Root,
+            EnvironmentName = Environments.Production,
+            ApplicationName = "i4c-node",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        if (configureLogging is not null)
+        {
+            configureLogging(builder.Logging);
+        }
+        else if (options.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        }
+
+        using var bootLoggerFactory = LoggerFactory.Create(l => configureLogging?.Invoke(l));
+        var identity = LoadOrCreateIdentity(data, options, time, bootLoggerFactory.CreateLogger<NodeHost>());
+        var profile = data.LoadProfile();
+        var certificate = data.LoadCertificate();
+        var token = data.EnsureAdminToken();
+        var store = RecordStore.Open(data.DatabasePath, time);
+        var validator = new RecordValidator(RecordLimits.Default with { MaxPayloadBytes = options.MaxPayloadBytes }, time);
+        var runtime = new NodeRuntimeInfo();
+        var guard = new AdminGuard(token);
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(identity);
+        builder.Services.AddSingleton(profile);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(validator);
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton(guard);
+        builder.Services.AddSingleton<LocalNode>();
+        builder.Services.AddSingleton<ControlPlane>();
+        builder.Services.AddHostedService<ExpirySweeper>();
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = options.MaxPayloadBytes + 256 * 1024;
+            o.EnableDetailedErrors = false;
+        }).AddServiceOptions<AdminService>(o => o.Interceptors.Add<AdminAuthInterceptor>());
+        builder.Services.AddGrpcHealthChecks();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.Admin, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    SslProtocols = SslProtocols.Tls13,
+                    // Members are recognised by their pinned certificate hash per call, so
+                    // the TLS layer accepts any client certificate (a non-member still gets the charter).
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = (_, _, _) => true,
+                });
+            });
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<AdminService>();
+        app.MapGrpcHealthChecksService();
+
+        var node = app.Services.GetRequiredService<LocalNode>();
+        var host = new NodeHost(app, data, node, runtime);
+        var udp = app.Services.GetRequiredService<ControlPlane>();
+        try
+        {
+            udp.Start(options.UdpPort);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            store.Dispose();
+            throw new NodeOptionsException($"Cannot bind a listener ({ex.Message}). Is another node running on the same ports? Use --admin/--listen with other ports, or 0.");
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var adminUrl = addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
+        var meshUrl = addresses.First(a => a.StartsWith("https://", StringComparison.Ordinal));
+        runtime.AdminEndpoint = adminUrl;
+        runtime.MeshEndpoint = new Uri(meshUrl).Authority;
+        runtime.UdpPort = udp.Port;
+        guard.AdminPort = new Uri(adminUrl).Port;
+        data.WriteEndpoint(new NodeEndpoint(Environment.ProcessId, adminUrl, runtime.MeshEndpoint, udp.Port, node.StartedAt));
+
+        var logger = app.Services.GetRequiredService<ILogger<NodeHost>>();
+        NodeLog.NodeStarted(logger, identity.Id.Text, profile.Name, adminUrl, runtime.MeshEndpoint, udp.Port, store.SchemaVersion);
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            NodeLog.NodeStopping(logger, identity.Id.Text);
+            data.DeleteEndpoint(Environment.ProcessId);
+        });
+        return host;
+    }
+
+    private static NodeIdentity LoadOrCreateIdentity(DataDirectory data, NodeOptions options, TimeProvider time, ILogger logger)
+    {
+        if (data.HasIdentity)
+        {
+            return data.LoadIdentity();
+        }
+        var profile = options.FirstStartProfile ?? new NodeProfile(DefaultName(), "ZZ", MemberCategory.Other, Participation.Active);
+        var identity = data.CreateIdentity(profile, time);
+        NodeLog.IdentityCreated(logger, identity.Id.Text, identity.Id.Fingerprint, data.Root);
+        return identity;
+    }
+
+    private static string DefaultName()
+    {
+        var host = Dns.GetHostName();
+        return string.IsNullOrWhiteSpace(host) ? "i4c node" : $"i4c node on {host}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        try
+        {
+            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _data.DeleteEndpoint(Environment.ProcessId);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

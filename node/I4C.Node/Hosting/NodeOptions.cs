@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using I4C.Core.Identity;
+using I4C.Storage;
+
+namespace I4C.Node.Hosting;
+
+/// <summary>
+/// How a node runs. Every option can be set, in rising precedence, by its default,
+/// the data directory's node.json, an I4C_* environment variable, or a command-line
+/// flag. docs/operations.md lists them all.
+/// </summary>
+public sealed record NodeOptions
+{
+    /// <summary>Data directory (keys, database, token). Default: $I4C_DATA or ~/.local/share/i4c.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Mesh gRPC (mTLS) listen address. Default 0.0.0.0:7411; port 0 picks a free port.</summary>
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Any, 7411);
+
+    /// <summary>Admin gRPC listen address; must be a loopback address. Default 127.0.0.1:7410.</summary>
+    public IPEndPoint Admin { get; init; } = new(IPAddress.Loopback, 7410);
+
+    /// <summary>UDP control-plane port. Default 7411; 0 picks a free port.</summary>
+    public int UdpPort { get; init; } = 7411;
+
+    /// <summary>Static seed addresses (host:port) of other members' mesh endpoints.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary>"text" (default) or "json" log lines on standard output.</summary>
+    public string LogFormat { get; init; } = "text";
+
+    /// <summary>Largest payload accepted, in bytes. Default 1 MiB.</summary>
+    public int MaxPayloadBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>How often expired payloads are purged. Default 30 s.</summary>
+    public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Profile used only when the first start creates the identity.</summary>
+    public NodeProfile? FirstStartProfile { get; init; }
+}
+
+/// <summary>A wrong option. The message names the option and what is expected.</summary>
+public sealed class NodeOptionsException(string message) : Exception(message);
+
+/// <summary>Reads options from defaults, node.json, environment and arguments.</summary>
+public static class NodeOptionsLoader
+{
+    public const string Usage = """
+        Usage: i4c-node [options]
+          --data DIR            data directory (env I4C_DATA; default ~/.local/share/i4c)
+          --listen HOST:PORT    mesh gRPC endpoint (env I4C_LISTEN; default 0.0.0.0:7411; port 0 = any free port)
+          --admin HOST:PORT     admin gRPC endpoint, loopback only (env I4C_ADMIN; default 127.0.0.1:7410)
+          --udp PORT            UDP control-plane port (env I4C_UDP; default 7411)
+          --seed HOST:PORT      a seed member's mesh endpoint; repeatable (env I4C_SEEDS, comma-separated)
+          --log-format text|json  log line format (env I4C_LOG_FORMAT; default text)
+          --max-payload BYTES   largest payload accepted (env I4C_MAX_PAYLOAD; default 1048576)
+          --name NAME --country CC --category eu-city|non-eu-city|other [--listener]
+                                profile for the identity created on first start (when `i4c init` was not run)
+          --help                this text
+        Options may also be set in DATA/node.json, e.g. {"listen": "0.0.0.0:7411", "seeds": ["bonn.example:7411"]}.
+        """;
+
+    private static readonly string[] Flags =
+        ["--data", "--listen", "--admin", "--udp", "--seed", "--log-format", "--max-payload", "--name", "--country", "--category"];
+
+    public static NodeOptions Load(IReadOnlyList<string> args, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        environment ??= Environment.GetEnvironmentVariable;
+        var cli = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var listener = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == "--listener")
+            {
+                listener = true;
+                continue;
+            }
+            string name, value;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                name = arg[..eq];
+                value = arg[(eq + 1)..];
+            }
+            else
+            {
+                name = arg;
+                if (i + 1 >= args.Count)
+                {
+                    throw new NodeOptionsException(Flags.Contains(name) ? $"{name} needs a value." : $"Unknown option '{arg}'. See i4c-node --help.");
+                }
+                value = args[++i];
+            }
+            if (!Flags.Contains(name))
+            {
+                throw new NodeOptionsException($"Unknown option '{name}'. See i4c-node --help.");
+            }
+            if (!cli.TryGetValue(name, out var list))
+            {
+                cli[name] = list = [];
+            }
+            list.Add(value);
+        }
+
+        string? Cli(string flag) => cli.TryGetValue(flag, out var v) ? v[^1] : null;
+
+        var dataDir = Cli("--data") ?? environment("I4C_DATA") ?? DataDirectory.DefaultRoot();
+        var file = ReadConfigFile(Path.Combine(dataDir, DataDirectory.ConfigFileName));
+
+        string? Pick(string flag, string env, string key) => Cli(flag) ?? environment(env) ?? file.GetValueOrDefault(key);
+
+        var options = new NodeOptions { DataDirectory = dataDir };
+        if (Pick("--listen", "I4C_LISTEN", "listen") is { } listen)
+        {
+            options = options with { Listen = ParseEndpoint(listen, "--listen") };
+        }
+        if (Pick("--admin", "I4C_ADMIN", "admin") is { } admin)
+        {
+            var endpoint = ParseEndpoint(admin, "--admin");
+            if (!IPAddress.IsLoopback(endpoint.Address))
+            {
+                throw new NodeOptionsException($"--admin {admin}: the admin endpoint must be on a loopback address (127.0.0.1 or [::1]); it is for local operators only.");
+            }
+            options = options with { Admin = endpoint };
+        }
+        if (Pick("--udp", "I4C_UDP", "udp") is { } udp)
+        {
+            options = options with { UdpPort = ParsePort(udp, "--udp") };
+        }
+        var seeds = cli.TryGetValue("--seed", out var s) ? s
+            : environment("I4C_SEEDS") is { } envSeeds ? envSeeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+            : file.TryGetValue("seeds", out var fileSeeds) ? fileSeeds.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList()
+            : [];
+        foreach (var seed in seeds)
+        {
+            ParseHostPort(seed, "--seed");
+        }
+        options = options with { Seeds = seeds };
+        if (Pick("--log-format", "I4C_LOG_FORMAT", "logFormat") is { } format)
+        {
+            if (format is not ("text" or "json"))
+            {
+                throw new NodeOptionsException($"--log-format '{format}': use text or json.");
+            }
+            options = options with { LogFormat = format };
+        }
+        if (Pick("--max-payload", "I4C_MAX_PAYLOAD", "maxPayload") is { } max)
+        {
+            if (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) || bytes < 1024 || bytes > 64 * 1024 * 1024)
+            {
+                throw new NodeOptionsException($"--max-payload '{max}': give a number of bytes between 1024 and 67108864.");
+            }
+            options = options with { MaxPayloadBytes = bytes };
+        }
+        if (Cli("--name") is { } profileName)
+        {
+            var category = MemberCategory.Other;
+            if (Cli("--category") is { } c && !NodeProfile.TryParseCategory(c, out category))
+            {
+                throw new NodeOptionsException($"--category '{c}': use eu-city, non-eu-city or other.");
+            }
+            options = options with
+            {
+                FirstStartProfile = new NodeProfile(profileName, (Cli("--country") ?? string.Empty).ToUpperInvariant(), category,
+                    listener ? Participation.Listener : Participation.Active),
+            };
+        }
+        return options;
+    }
+
+    public static IPEndPoint ParseEndpoint(string text, string flag)
+    {
+        var (host, port) = ParseHostPort(text, flag);
+        if (host is "localhost")
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+        if (host is "*" or "")
+        {
+            return new IPEndPoint(IPAddress.Any, port);
+        }
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            throw new NodeOptionsException($"{flag} '{text}': listen on an IP address (e.g. 0.0.0.0:7411 or 127.0.0.1:0), not a host name.");
+        }
+        return new IPEndPoint(address, port);
+    }
+
+    public static (string Host, int Port) ParseHostPort(string text, string flag)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon < 0)
+        {
+            throw new NodeOptionsException($"{flag} '{text}': expected HOST:PORT, e.g. 127.0.0.1:7411.");
+        }
+        var host = text[..colon].Trim('[', ']');
+        return (host, ParsePort(text[(colon + 1)..], flag));
+    }
+
+    private static int ParsePort(string text, string flag) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
+            ? port
+            : throw new NodeOptionsException($"{flag}: '{text}' is not a port number (0-65535; 0 picks a free port).");
+
+    private static Dictionary<string, string> ReadConfigFile(string path)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!File.Exists(path))
+        {
+            return values;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new NodeOptionsException($"{path}: the configuration must be a JSON object.");
+            }
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                values[property.Name] = property.Value.ValueKind switch
+                {
+                    JsonValueKind.String => property.Value.GetString()!,
+                    JsonValueKind.Number => property.Value.GetRawText(),
+                    JsonValueKind.Array => string.Join('\n', property.Value.EnumerateArray().Select(e => e.GetString())),
+                    _ => throw new NodeOptionsException($"{path}: '{property.Name}' must be a string, number or list of strings."),
+                };
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new NodeOptionsException($"{path} is not valid JSON: {ex.Message}");
+        }
+        var known = new[] { "listen", "admin", "udp", "seeds", "logFormat", "maxPayload" };
+        foreach (var key in values.Keys)
+        {
+            if (!known.Contains(key))
+            {
+                throw new NodeOptionsException($"{path}: unknown setting '{key}' (known: {string.Join(", ", known)}).");
+            }
+        }
+        return values;
+    }
+}

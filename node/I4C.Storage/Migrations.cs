@@ -1,0 +1,105 @@
+using Microsoft.Data.Sqlite;
+
+namespace I4C.Storage;
+
+/// <summary>
+/// The schema, as an ordered list of migrations. The database's PRAGMA user_version is
+/// the number of migrations applied; on open, the missing ones run, each in its own
+/// transaction. Never edit a shipped migration: add a new one.
+/// </summary>
+public static class Migrations
+{
+    /// <summary>Migration n (1-based) brings the schema from version n-1 to n.</summary>
+    public static readonly IReadOnlyList<string> Steps =
+    [
+        // 1: records (header bytes exactly as received) and detached payloads.
+        """
+        CREATE TABLE records (
+            id          BLOB PRIMARY KEY,
+            author      BLOB NOT NULL,
+            channel     BLOB NOT NULL,
+            seq         INTEGER NOT NULL,
+            kind        INTEGER NOT NULL,
+            tlp         INTEGER NOT NULL,
+            created_ms  INTEGER NOT NULL,
+            expires_ms  INTEGER NOT NULL,
+            header      BLOB NOT NULL,
+            signature   BLOB NOT NULL,
+            received_ms INTEGER NOT NULL,
+            UNIQUE (author, channel, seq)
+        );
+        CREATE TABLE payloads (
+            record_id BLOB PRIMARY KEY REFERENCES records(id),
+            bytes     BLOB NOT NULL
+        );
+        """,
+        // 2: purges (retraction, expiry), pending retractions, fork proofs.
+        """
+        ALTER TABLE records ADD COLUMN purged_ms INTEGER;
+        ALTER TABLE records ADD COLUMN purge_reason TEXT;
+        CREATE TABLE retractions (
+            target_id     BLOB NOT NULL,
+            retraction_id BLOB NOT NULL,
+            author        BLOB NOT NULL,
+            reason        TEXT NOT NULL,
+            PRIMARY KEY (target_id, retraction_id)
+        );
+        CREATE TABLE fork_proofs (
+            author      BLOB NOT NULL,
+            channel     BLOB NOT NULL,
+            seq         INTEGER NOT NULL,
+            first_id    BLOB NOT NULL,
+            second_id   BLOB NOT NULL,
+            second_header    BLOB NOT NULL,
+            second_signature BLOB NOT NULL,
+            detected_ms INTEGER NOT NULL,
+            PRIMARY KEY (author, channel, seq, second_id)
+        );
+        """,
+        // 3: indexes for the feed and the expiry sweep.
+        """
+        CREATE INDEX records_kind_tlp ON records (kind, tlp);
+        CREATE INDEX records_expiry ON records (expires_ms) WHERE expires_ms > 0 AND purged_ms IS NULL;
+        """,
+    ];
+
+    public static int Latest => Steps.Count;
+
+    public static int CurrentVersion(SqliteConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Applies the missing migrations up to <paramref name="target"/>. Returns how many ran.</summary>
+    public static int Apply(SqliteConnection connection, int target = -1)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (target < 0)
+        {
+            target = Latest;
+        }
+        var version = CurrentVersion(connection);
+        if (version > Latest)
+        {
+            throw new DataDirectoryException(
+                $"The database is at schema version {version}, newer than this node's {Latest}. Run the newer i4c-node, or restore a backup made by this version.");
+        }
+        var ran = 0;
+        for (var step = version; step < target; step++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = Steps[step] + $"\nPRAGMA user_version = {step + 1};";
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            ran++;
+        }
+        return ran;
+    }
+}

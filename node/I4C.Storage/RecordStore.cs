@@ -1,0 +1,497 @@
+using Google.Protobuf;
+using I4C.Core.Identity;
+using I4C.Core.Records;
+using I4C.Protocol.V1;
+using Microsoft.Data.Sqlite;
+
+namespace I4C.Storage;
+
+/// <summary>What happened to one record offered to the store.</summary>
+public enum StoreStatus
+{
+    Stored,
+    Duplicate,
+    Rejected,
+}
+
+public readonly record struct StoreOutcome(RecordId Id, StoreStatus Status, Rejection? Rejection);
+
+/// <summary>A record as the store holds it: the bytes as received, plus local bookkeeping.</summary>
+public sealed record StoredRecord(
+    RecordId Id,
+    byte[] HeaderBytes,
+    byte[] Signature,
+    byte[]? Payload,
+    RecordHeader Header,
+    long ReceivedUnixMs,
+    long? PurgedUnixMs,
+    string? PurgeReason)
+{
+    public NodeId Author => NodeId.FromPublicKey(Header.Author.Span);
+
+    public bool IsPurged => PurgedUnixMs is not null;
+
+    public SignedRecord ToWire()
+    {
+        var wire = new SignedRecord { Header = ByteString.CopyFrom(HeaderBytes), Signature = ByteString.CopyFrom(Signature) };
+        if (Payload is not null)
+        {
+            wire.Payload = ByteString.CopyFrom(Payload);
+        }
+        return wire;
+    }
+}
+
+/// <summary>Two headers one author signed for the same (channel, seq).</summary>
+public sealed record ForkProof(NodeId Author, byte[] Channel, ulong Seq, RecordId FirstId, RecordId SecondId, byte[] SecondHeader, byte[] SecondSignature, long DetectedUnixMs);
+
+public sealed record StoreCounts(IReadOnlyList<(RecordKind Kind, Tlp Tlp, long Count)> ByKindAndTlp, long Total, long Purged);
+
+/// <summary>
+/// The node's only store: SQLite in WAL mode with synchronous=FULL, so a record is on
+/// disk before the node acknowledges it, and a crash mid-write leaves no half-written
+/// record (every write is one transaction). Inserts are idempotent by record id and
+/// enforce the per-(author, channel) chain. Purges delete the payload and keep the
+/// header, so chains still verify. Thread-safe: one connection behind a lock.
+/// </summary>
+public sealed class RecordStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+
+    private RecordStore(SqliteConnection connection, TimeProvider time)
+    {
+        _connection = connection;
+        _time = time;
+    }
+
+    public string Path { get; private init; } = string.Empty;
+
+    public int SchemaVersion { get; private set; }
+
+    /// <summary>Opens (creating if needed) the database and applies pending migrations.</summary>
+    public static RecordStore Open(string path, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(time);
+        var connection = OpenConnection(path);
+        try
+        {
+            Migrations.Apply(connection);
+            return new RecordStore(connection, time) { Path = path, SchemaVersion = Migrations.CurrentVersion(connection) };
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A connection with the node's pragmas: WAL, synchronous=FULL, secure_delete, foreign keys.</summary>
+    public static SqliteConnection OpenConnection(string path)
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA secure_delete = ON;
+            PRAGMA foreign_keys = ON;
+            PRAGMA busy_timeout = 5000;
+            """;
+        pragma.ExecuteNonQuery();
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                if (File.Exists(file))
+                {
+                    File.SetUnixFileMode(file, SecureFile.OwnerOnly);
+                }
+            }
+        }
+        return connection;
+    }
+
+    public StoreOutcome Insert(ValidatedRecord record) => InsertBatch([record])[0];
+
+    /// <summary>
+    /// Stores a batch in one transaction. Each record is checked against the chain as it
+    /// stands including the earlier records of the batch; a bad record is reported and
+    /// skipped, never poisoning the good ones.
+    /// </summary>
+    public IReadOnlyList<StoreOutcome> InsertBatch(IReadOnlyList<ValidatedRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var outcomes = new StoreOutcome[records.Count];
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            for (var i = 0; i < records.Count; i++)
+            {
+                outcomes[i] = InsertOne(records[i], transaction);
+            }
+            transaction.Commit();
+        }
+        return outcomes;
+    }
+
+    private StoreOutcome InsertOne(ValidatedRecord record, SqliteTransaction tx)
+    {
+        var header = record.Header;
+        var author = header.Author.ToByteArray();
+        var channel = header.Channel.ToByteArray();
+        var existing = ScalarBlob(tx, "SELECT id FROM records WHERE author = $a AND channel = $c AND seq = $s",
+            ("$a", author), ("$c", channel), ("$s", (long)header.Seq));
+        var (headSeq, headId) = Head(tx, author, channel);
+        var state = new ChainState(headSeq, headId, existing is null ? null : RecordId.FromBytes(existing));
+        var (verdict, rejection) = ChainRules.Check(record, state);
+        if (verdict == ChainVerdict.Duplicate)
+        {
+            FillMissingPayload(record, tx);
+            return new(record.Id, StoreStatus.Duplicate, null);
+        }
+        if (verdict == ChainVerdict.Rejected)
+        {
+            if (rejection!.Reason == RejectReason.Equivocation)
+            {
+                Execute(tx, """
+                    INSERT OR IGNORE INTO fork_proofs (author, channel, seq, first_id, second_id, second_header, second_signature, detected_ms)
+                    VALUES ($a, $c, $s, $f, $i, $h, $g, $t)
+                    """,
+                    ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$f", existing!), ("$i", record.Id.ToArray()),
+                    ("$h", record.HeaderBytes), ("$g", record.Signature), ("$t", Now()));
+            }
+            return new(record.Id, StoreStatus.Rejected, rejection);
+        }
+
+        RecordId? retractTarget = null;
+        if (header.Kind == RecordKind.Retraction)
+        {
+            var target = RecordId.FromBytes(header.References.First(r => r.Type == ReferenceType.Retracts).RecordId.Span);
+            var targetRow = ScalarBlob(tx, "SELECT author FROM records WHERE id = $id", ("$id", target.ToArray()));
+            if (targetRow is not null && !targetRow.AsSpan().SequenceEqual(author))
+            {
+                return new(record.Id, StoreStatus.Rejected, new Rejection(RejectReason.InvalidReference,
+                    $"record {target} was written by another author; only its author can retract it"));
+            }
+            var targetKind = ScalarLong(tx, "SELECT kind FROM records WHERE id = $id", ("$id", target.ToArray()));
+            if (targetKind == (long)RecordKind.Retraction)
+            {
+                return new(record.Id, StoreStatus.Rejected, new Rejection(RejectReason.InvalidReference, "a retraction cannot be retracted"));
+            }
+            retractTarget = target;
+        }
+
+        var now = Now();
+        Execute(tx, """
+            INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms)
+            VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r)
+            """,
+            ("$id", record.Id.ToArray()), ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$k", (long)header.Kind),
+            ("$t", (long)header.Tlp), ("$cr", header.CreatedUnixMs), ("$ex", header.ExpiresUnixMs), ("$h", record.HeaderBytes),
+            ("$g", record.Signature), ("$r", now));
+
+        var pendingReason = PendingRetractionReason(tx, record.Id, author);
+        if (pendingReason is not null)
+        {
+            MarkPurged(tx, record.Id, now, "retracted: " + pendingReason);
+        }
+        else if (header.ExpiresUnixMs != 0 && header.ExpiresUnixMs <= now)
+        {
+            MarkPurged(tx, record.Id, now, "expired");
+        }
+        else if (record.Payload is not null)
+        {
+            Execute(tx, "INSERT INTO payloads (record_id, bytes) VALUES ($id, $b)", ("$id", record.Id.ToArray()), ("$b", record.Payload));
+        }
+
+        if (retractTarget is { } t)
+        {
+            var reason = RetractionReason(record);
+            Execute(tx, "INSERT OR IGNORE INTO retractions (target_id, retraction_id, author, reason) VALUES ($t, $r, $a, $why)",
+                ("$t", t.ToArray()), ("$r", record.Id.ToArray()), ("$a", author), ("$why", reason));
+            if (ScalarBlob(tx, "SELECT id FROM records WHERE id = $id AND purged_ms IS NULL", ("$id", t.ToArray())) is not null)
+            {
+                Execute(tx, "DELETE FROM payloads WHERE record_id = $id", ("$id", t.ToArray()));
+                MarkPurged(tx, t, now, "retracted: " + reason);
+            }
+        }
+        return new(record.Id, StoreStatus.Stored, null);
+    }
+
+    private static string RetractionReason(ValidatedRecord record)
+    {
+        if (record.Payload is null)
+        {
+            return "(reason not available)";
+        }
+        try
+        {
+            return Retraction.Parser.ParseFrom(record.Payload).Reason;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return "(reason not readable)";
+        }
+    }
+
+    private void FillMissingPayload(ValidatedRecord record, SqliteTransaction tx)
+    {
+        if (record.Payload is null)
+        {
+            return;
+        }
+        var purged = ScalarLong(tx, "SELECT purged_ms FROM records WHERE id = $id", ("$id", record.Id.ToArray()));
+        if (purged is null)
+        {
+            Execute(tx, "INSERT OR IGNORE INTO payloads (record_id, bytes) VALUES ($id, $b)", ("$id", record.Id.ToArray()), ("$b", record.Payload));
+        }
+    }
+
+    private static string? PendingRetractionReason(SqliteTransaction tx, RecordId id, byte[] author)
+    {
+        using var command = tx.Connection!.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT reason FROM retractions WHERE target_id = $id AND author = $a LIMIT 1";
+        command.Parameters.AddWithValue("$id", id.ToArray());
+        command.Parameters.AddWithValue("$a", author);
+        return command.ExecuteScalar() as string;
+    }
+
+    private static void MarkPurged(SqliteTransaction tx, RecordId id, long now, string reason) =>
+        Execute(tx, "UPDATE records SET purged_ms = $t, purge_reason = $r WHERE id = $id AND purged_ms IS NULL",
+            ("$t", now), ("$r", reason), ("$id", id.ToArray()));
+
+    /// <summary>The head (highest seq and its id) of an author's chain on a channel; (0, default) when empty.</summary>
+    public (ulong Seq, RecordId Id) GetHead(NodeId author, ReadOnlySpan<byte> channel)
+    {
+        ArgumentNullException.ThrowIfNull(author);
+        lock (_gate)
+        {
+            return Head(null, author.ToBytes(), channel.ToArray());
+        }
+    }
+
+    private (ulong, RecordId) Head(SqliteTransaction? tx, byte[] author, byte[] channel)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT seq, id FROM records WHERE author = $a AND channel = $c ORDER BY seq DESC LIMIT 1";
+        command.Parameters.AddWithValue("$a", author);
+        command.Parameters.AddWithValue("$c", channel);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ((ulong)reader.GetInt64(0), RecordId.FromBytes((byte[])reader[1])) : (0UL, default);
+    }
+
+    public StoredRecord? Get(RecordId id)
+    {
+        lock (_gate)
+        {
+            return Query(SelectRecord + " WHERE r.id = $id", ("$id", id.ToArray())).FirstOrDefault();
+        }
+    }
+
+    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>).</summary>
+    public IReadOnlyList<RecordId> FindByPrefix(string hexPrefix, int max = 2)
+    {
+        ArgumentNullException.ThrowIfNull(hexPrefix);
+        var prefix = hexPrefix.ToLowerInvariant();
+        if (prefix.Length == 0 || prefix.Length > 64 || !prefix.All(Uri.IsHexDigit))
+        {
+            return [];
+        }
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id FROM records WHERE lower(hex(id)) LIKE $p LIMIT $m";
+            command.Parameters.AddWithValue("$p", prefix + "%");
+            command.Parameters.AddWithValue("$m", max);
+            using var reader = command.ExecuteReader();
+            var ids = new List<RecordId>();
+            while (reader.Read())
+            {
+                ids.Add(RecordId.FromBytes((byte[])reader[0]));
+            }
+            return ids;
+        }
+    }
+
+    /// <summary>Most recently stored first.</summary>
+    public IReadOnlyList<StoredRecord> Feed(RecordKind? kind, Tlp? tlp, int limit)
+    {
+        var sql = SelectRecord + " WHERE ($k IS NULL OR r.kind = $k) AND ($t IS NULL OR r.tlp = $t) ORDER BY r.rowid DESC LIMIT $l";
+        lock (_gate)
+        {
+            return Query(sql, ("$k", kind is null ? DBNull.Value : (long)kind), ("$t", tlp is null ? DBNull.Value : (long)tlp), ("$l", (long)limit));
+        }
+    }
+
+    /// <summary>Every record, ordered by author, channel and seq (for re-verification and sync).</summary>
+    public IReadOnlyList<StoredRecord> ReadAll()
+    {
+        lock (_gate)
+        {
+            return Query(SelectRecord + " ORDER BY r.author, r.channel, r.seq");
+        }
+    }
+
+    /// <summary>Deletes a record's payload and keeps its header. Returns false if unknown or already purged.</summary>
+    public bool Purge(RecordId id, string reason)
+    {
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            var live = ScalarBlob(tx, "SELECT id FROM records WHERE id = $id AND purged_ms IS NULL", ("$id", id.ToArray())) is not null;
+            if (live)
+            {
+                Execute(tx, "DELETE FROM payloads WHERE record_id = $id", ("$id", id.ToArray()));
+                MarkPurged(tx, id, Now(), reason);
+            }
+            tx.Commit();
+            return live;
+        }
+    }
+
+    /// <summary>Purges every payload whose expiry has passed. Returns the ids purged.</summary>
+    public IReadOnlyList<RecordId> PurgeExpired()
+    {
+        lock (_gate)
+        {
+            var now = Now();
+            using var tx = _connection.BeginTransaction();
+            var ids = new List<RecordId>();
+            using (var command = _connection.CreateCommand())
+            {
+                command.Transaction = tx;
+                command.CommandText = "SELECT id FROM records WHERE expires_ms > 0 AND expires_ms <= $now AND purged_ms IS NULL";
+                command.Parameters.AddWithValue("$now", now);
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    ids.Add(RecordId.FromBytes((byte[])reader[0]));
+                }
+            }
+            foreach (var id in ids)
+            {
+                Execute(tx, "DELETE FROM payloads WHERE record_id = $id", ("$id", id.ToArray()));
+                MarkPurged(tx, id, now, "expired");
+            }
+            tx.Commit();
+            return ids;
+        }
+    }
+
+    public StoreCounts Counts()
+    {
+        lock (_gate)
+        {
+            var rows = new List<(RecordKind, Tlp, long)>();
+            long total = 0, purged = 0;
+            using (var command = _connection.CreateCommand())
+            {
+                command.CommandText = "SELECT kind, tlp, count(*) FROM records GROUP BY kind, tlp ORDER BY kind, tlp";
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    rows.Add(((RecordKind)reader.GetInt32(0), (Tlp)reader.GetInt32(1), reader.GetInt64(2)));
+                    total += reader.GetInt64(2);
+                }
+            }
+            purged = ScalarLong(null, "SELECT count(*) FROM records WHERE purged_ms IS NOT NULL") ?? 0;
+            return new StoreCounts(rows, total, purged);
+        }
+    }
+
+    public IReadOnlyList<ForkProof> ForkProofs()
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT author, channel, seq, first_id, second_id, second_header, second_signature, detected_ms FROM fork_proofs ORDER BY detected_ms";
+            using var reader = command.ExecuteReader();
+            var proofs = new List<ForkProof>();
+            while (reader.Read())
+            {
+                proofs.Add(new ForkProof(NodeId.FromPublicKey((byte[])reader[0]), (byte[])reader[1], (ulong)reader.GetInt64(2),
+                    RecordId.FromBytes((byte[])reader[3]), RecordId.FromBytes((byte[])reader[4]), (byte[])reader[5], (byte[])reader[6], reader.GetInt64(7)));
+            }
+            return proofs;
+        }
+    }
+
+    private const string SelectRecord = """
+        SELECT r.id, r.header, r.signature, p.bytes, r.received_ms, r.purged_ms, r.purge_reason
+        FROM records r LEFT JOIN payloads p ON p.record_id = r.id
+        """;
+
+    private List<StoredRecord> Query(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        using var reader = command.ExecuteReader();
+        var list = new List<StoredRecord>();
+        while (reader.Read())
+        {
+            var headerBytes = (byte[])reader[1];
+            list.Add(new StoredRecord(
+                RecordId.FromBytes((byte[])reader[0]),
+                headerBytes,
+                (byte[])reader[2],
+                reader.IsDBNull(3) ? null : (byte[])reader[3],
+                RecordHeader.Parser.ParseFrom(headerBytes),
+                reader.GetInt64(4),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6)));
+        }
+        return list;
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static void Execute(SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = tx.Connection!.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        command.ExecuteNonQuery();
+    }
+
+    private byte[]? ScalarBlob(SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters) =>
+        Scalar(tx, sql, parameters) as byte[];
+
+    private long? ScalarLong(SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters) =>
+        Scalar(tx, sql, parameters) is long value ? value : null;
+
+    private object? Scalar(SqliteTransaction? tx, string sql, (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        var result = command.ExecuteScalar();
+        return result is DBNull ? null : result;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _connection.Dispose();
+        }
+    }
+}
