@@ -34,18 +34,21 @@ public sealed class RecordValidator
     public ValidationResult Validate(SignedRecord wire)
     {
         ArgumentNullException.ThrowIfNull(wire);
-        return Validate(wire.Header.Memory, wire.Signature.Memory, wire.HasPayload ? wire.Payload.Memory : null);
+        return Validate(wire.Header.ToByteArray(), wire.Signature.ToByteArray(), wire.HasPayload ? wire.Payload.ToByteArray() : null);
     }
 
-    public ValidationResult Validate(ReadOnlyMemory<byte> headerBytes, ReadOnlyMemory<byte> signature, ReadOnlyMemory<byte>? payload)
+    /// <summary>Validates a record given as header bytes, signature and payload (null when absent). The arrays are kept, not copied.</summary>
+    public ValidationResult Validate(byte[] headerBytes, byte[] signature, byte[]? payload)
     {
+        ArgumentNullException.ThrowIfNull(headerBytes);
+        ArgumentNullException.ThrowIfNull(signature);
         if (headerBytes.Length > _limits.MaxHeaderBytes)
         {
             return Fail(RejectReason.Oversize, $"header is {headerBytes.Length} bytes, the limit is {_limits.MaxHeaderBytes}");
         }
-        if (payload is { } p && p.Length > _limits.MaxPayloadBytes)
+        if (payload is not null && payload.Length > _limits.MaxPayloadBytes)
         {
-            return Fail(RejectReason.Oversize, $"payload is {p.Length} bytes, the limit is {_limits.MaxPayloadBytes}");
+            return Fail(RejectReason.Oversize, $"payload is {payload.Length} bytes, the limit is {_limits.MaxPayloadBytes}");
         }
         if (headerBytes.Length == 0)
         {
@@ -59,7 +62,7 @@ public sealed class RecordValidator
         RecordHeader header;
         try
         {
-            header = RecordHeader.Parser.ParseFrom(headerBytes.Span);
+            header = RecordHeader.Parser.ParseFrom(headerBytes);
         }
         catch (InvalidProtocolBufferException ex)
         {
@@ -74,7 +77,7 @@ public sealed class RecordValidator
         {
             return Fail(RejectReason.Malformed, $"author is {header.Author.Length} bytes, an Ed25519 public key is 32");
         }
-        if (!RecordSignature.Verify(header.Author.Span, headerBytes.Span, signature.Span))
+        if (!RecordSignature.Verify(header.Author.Span, headerBytes, signature))
         {
             return Fail(RejectReason.BadSignature, "the signature does not verify against the author's key over these header bytes");
         }
@@ -92,7 +95,6 @@ public sealed class RecordValidator
                 $"created {DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedUnixMs):O} is more than {_limits.MaxClockSkew.TotalSeconds:0}s ahead of this node's clock");
         }
 
-        byte[]? payloadCopy = null;
         if (payload is { } body)
         {
             if ((ulong)body.Length != header.PayloadSize)
@@ -100,7 +102,7 @@ public sealed class RecordValidator
                 return Fail(RejectReason.WrongPayloadHash, $"payload is {body.Length} bytes, the header says {header.PayloadSize}");
             }
             Span<byte> hash = stackalloc byte[32];
-            SHA256.HashData(body.Span, hash);
+            SHA256.HashData(body, hash);
             if (!hash.SequenceEqual(header.PayloadHash.Span))
             {
                 return Fail(RejectReason.WrongPayloadHash, "the payload's SHA-256 differs from the header's payload_hash");
@@ -112,7 +114,7 @@ public sealed class RecordValidator
                 {
                     try
                     {
-                        parser.ParseFrom(body.Span);
+                        parser.ParseFrom(body);
                     }
                     catch (InvalidProtocolBufferException ex)
                     {
@@ -120,10 +122,9 @@ public sealed class RecordValidator
                     }
                 }
             }
-            payloadCopy = body.ToArray();
         }
 
-        return new ValidationResult(new ValidatedRecord(headerBytes.ToArray(), signature.ToArray(), payloadCopy, header), null);
+        return new ValidationResult(new ValidatedRecord(headerBytes, signature, payload, header), null);
     }
 
     private Rejection? CheckShape(RecordHeader header)

@@ -173,6 +173,11 @@ public sealed class LocalNode : IDisposable
         foreach (var stored in Store.ReadAll())
         {
             checkedCount++;
+            var author = stored.Header.Author.ToByteArray();
+            var channel = stored.Header.Channel.ToByteArray();
+            var sameChain = lastAuthor is not null && author.AsSpan().SequenceEqual(lastAuthor) && channel.AsSpan().SequenceEqual(lastChannel);
+            var state = sameChain ? new ChainState(lastSeq, lastId, null) : new ChainState(0, default, null);
+            (lastAuthor, lastChannel, lastSeq, lastId) = (author, channel, stored.Header.Seq, stored.Id);
             var result = Validator.Validate(stored.HeaderBytes, stored.Signature, stored.Payload);
             if (!result.IsValid)
             {
@@ -190,17 +195,12 @@ public sealed class LocalNode : IDisposable
                 failures.Add((stored.Id, new Rejection(RejectReason.Malformed, $"stored under id {stored.Id} but its header hashes to {record.Id}")));
                 continue;
             }
-            var author = stored.Header.Author.ToByteArray();
-            var channel = stored.Header.Channel.ToByteArray();
-            var sameChain = lastAuthor is not null && author.AsSpan().SequenceEqual(lastAuthor) && channel.AsSpan().SequenceEqual(lastChannel);
-            var state = sameChain ? new ChainState(lastSeq, lastId, null) : new ChainState(0, default, null);
             var (verdict, problem) = ChainRules.Check(record, state);
             if (verdict == ChainVerdict.Rejected)
             {
                 failures.Add((stored.Id, problem!));
                 NodeLog.VerifyFailed(_logger, stored.Id.ToString(), problem!.ToString());
             }
-            (lastAuthor, lastChannel, lastSeq, lastId) = (author, channel, record.Seq, record.Id);
         }
         return new VerifyReport(checkedCount, payloads, failures);
     }
