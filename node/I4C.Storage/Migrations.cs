@@ -61,6 +61,26 @@ public static class Migrations
         CREATE INDEX records_kind_tlp ON records (kind, tlp);
         CREATE INDEX records_expiry ON records (expires_ms) WHERE expires_ms > 0 AND purged_ms IS NULL;
         """,
+        // 4: the mesh (adopted charter) and chain heads for anti-entropy. Heads of
+        // records stored before this version are rebuilt from their headers on open.
+        """
+        CREATE TABLE mesh (
+            singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+            mesh_id    BLOB NOT NULL,
+            document   BLOB NOT NULL,
+            adopted_ms INTEGER NOT NULL
+        );
+        CREATE TABLE heads (
+            author   BLOB NOT NULL,
+            channel  BLOB NOT NULL,
+            seq      INTEGER NOT NULL,
+            head_id  BLOB NOT NULL,
+            audience BLOB NOT NULL,
+            red      INTEGER NOT NULL,
+            PRIMARY KEY (author, channel)
+        );
+        CREATE INDEX records_kind_author ON records (kind, author, seq);
+        """,
     ];
 
     public static int Latest => Steps.Count;

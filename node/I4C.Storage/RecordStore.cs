@@ -45,6 +45,9 @@ public sealed record StoredRecord(
 /// <summary>Two headers one author signed for the same (channel, seq).</summary>
 public sealed record ForkProof(NodeId Author, byte[] Channel, ulong Seq, RecordId FirstId, RecordId SecondId, byte[] SecondHeader, byte[] SecondSignature, long DetectedUnixMs);
 
+/// <summary>The head of one (author, channel) chain, with the channel's audience (empty = all members) and whether it is a RED chain.</summary>
+public sealed record ChainHead(byte[] Author, byte[] Channel, ulong Seq, RecordId HeadId, IReadOnlyList<byte[]> Audience, bool Red);
+
 public sealed record StoreCounts(IReadOnlyList<(RecordKind Kind, Tlp Tlp, long Count)> ByKindAndTlp, long Total, long Purged);
 
 /// <summary>
@@ -79,7 +82,9 @@ public sealed class RecordStore : IDisposable
         try
         {
             Migrations.Apply(connection);
-            return new RecordStore(connection, time) { Path = path, SchemaVersion = Migrations.CurrentVersion(connection) };
+            var store = new RecordStore(connection, time) { Path = path, SchemaVersion = Migrations.CurrentVersion(connection) };
+            store.RebuildHeadsIfMissing();
+            return store;
         }
         catch
         {
@@ -195,6 +200,14 @@ public sealed class RecordStore : IDisposable
             ("$t", (long)header.Tlp), ("$cr", header.CreatedUnixMs), ("$ex", header.ExpiresUnixMs), ("$h", record.HeaderBytes),
             ("$g", record.Signature), ("$r", now));
 
+        var audienceBlob = header.Audience.SelectMany(a => a.ToByteArray()).ToArray();
+        Execute(tx, """
+            INSERT INTO heads (author, channel, seq, head_id, audience, red) VALUES ($a, $c, $s, $id, $au, $r)
+            ON CONFLICT (author, channel) DO UPDATE SET seq = excluded.seq, head_id = excluded.head_id WHERE excluded.seq > heads.seq
+            """,
+            ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$id", record.Id.ToArray()), ("$au", audienceBlob),
+            ("$r", header.Tlp == Tlp.Red ? 1L : 0L));
+
         var pendingReason = PendingRetractionReason(tx, record.Id, author);
         if (pendingReason is not null)
         {
@@ -280,11 +293,160 @@ public sealed class RecordStore : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.Transaction = tx;
-        command.CommandText = "SELECT seq, id FROM records WHERE author = $a AND channel = $c ORDER BY seq DESC LIMIT 1";
+        command.CommandText = "SELECT seq, head_id FROM heads WHERE author = $a AND channel = $c";
         command.Parameters.AddWithValue("$a", author);
         command.Parameters.AddWithValue("$c", channel);
         using var reader = command.ExecuteReader();
         return reader.Read() ? ((ulong)reader.GetInt64(0), RecordId.FromBytes((byte[])reader[1])) : (0UL, default);
+    }
+
+    private void RebuildHeadsIfMissing()
+    {
+        lock (_gate)
+        {
+            if ((ScalarLong(null, "SELECT count(*) FROM heads") ?? 0) > 0 || (ScalarLong(null, "SELECT count(*) FROM records") ?? 0) == 0)
+            {
+                return;
+            }
+            using var tx = _connection.BeginTransaction();
+            var latest = new List<(byte[] Header, byte[] Id)>();
+            using (var command = _connection.CreateCommand())
+            {
+                command.Transaction = tx;
+                command.CommandText = """
+                    SELECT r.header, r.id FROM records r
+                    JOIN (SELECT author, channel, max(seq) AS seq FROM records GROUP BY author, channel) m
+                      ON r.author = m.author AND r.channel = m.channel AND r.seq = m.seq
+                    """;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    latest.Add(((byte[])reader[0], (byte[])reader[1]));
+                }
+            }
+            foreach (var (headerBytes, id) in latest)
+            {
+                var header = RecordHeader.Parser.ParseFrom(headerBytes);
+                Execute(tx, "INSERT INTO heads (author, channel, seq, head_id, audience, red) VALUES ($a, $c, $s, $id, $au, $r)",
+                    ("$a", header.Author.ToByteArray()), ("$c", header.Channel.ToByteArray()), ("$s", (long)header.Seq), ("$id", id),
+                    ("$au", header.Audience.SelectMany(a => a.ToByteArray()).ToArray()), ("$r", header.Tlp == Tlp.Red ? 1L : 0L));
+            }
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Every chain's head with its audience (empty = all members) and relay class.</summary>
+    public IReadOnlyList<ChainHead> Heads()
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT author, channel, seq, head_id, audience, red FROM heads ORDER BY author, channel";
+            using var reader = command.ExecuteReader();
+            var heads = new List<ChainHead>();
+            while (reader.Read())
+            {
+                var audienceBlob = (byte[])reader[4];
+                var audience = new List<byte[]>(audienceBlob.Length / 32);
+                for (var i = 0; i + 32 <= audienceBlob.Length; i += 32)
+                {
+                    audience.Add(audienceBlob[i..(i + 32)]);
+                }
+                heads.Add(new ChainHead((byte[])reader[0], (byte[])reader[1], (ulong)reader.GetInt64(2), RecordId.FromBytes((byte[])reader[3]), audience, reader.GetInt64(5) == 1));
+            }
+            return heads;
+        }
+    }
+
+    /// <summary>Records of one chain from <paramref name="fromSeq"/> to <paramref name="toSeq"/>, in order, bounded by count and bytes.</summary>
+    public IReadOnlyList<StoredRecord> Range(ReadOnlySpan<byte> author, ReadOnlySpan<byte> channel, ulong fromSeq, ulong toSeq, int maxCount, long maxBytes)
+    {
+        var sql = SelectRecord + " WHERE r.author = $a AND r.channel = $c AND r.seq >= $f AND r.seq <= $t ORDER BY r.seq LIMIT $l";
+        List<StoredRecord> rows;
+        lock (_gate)
+        {
+            rows = Query(sql, ("$a", author.ToArray()), ("$c", channel.ToArray()), ("$f", (long)fromSeq), ("$t", (long)Math.Min(toSeq, long.MaxValue)), ("$l", (long)maxCount));
+        }
+        long bytes = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            bytes += rows[i].HeaderBytes.Length + rows[i].Signature.Length + (rows[i].Payload?.Length ?? 0);
+            if (bytes > maxBytes && i > 0)
+            {
+                return rows.GetRange(0, i);
+            }
+        }
+        return rows;
+    }
+
+    public StoredRecord? GetAt(ReadOnlySpan<byte> author, ReadOnlySpan<byte> channel, ulong seq)
+    {
+        lock (_gate)
+        {
+            return Query(SelectRecord + " WHERE r.author = $a AND r.channel = $c AND r.seq = $s",
+                ("$a", author.ToArray()), ("$c", channel.ToArray()), ("$s", (long)seq)).FirstOrDefault();
+        }
+    }
+
+    public bool Contains(RecordId id)
+    {
+        lock (_gate)
+        {
+            return ScalarLong(null, "SELECT 1 FROM records WHERE id = $id", ("$id", id.ToArray())) is not null;
+        }
+    }
+
+    /// <summary>The newest record of the given kind from each author (highest seq on its chain).</summary>
+    public IReadOnlyList<StoredRecord> NewestOfKindPerAuthor(RecordKind kind)
+    {
+        lock (_gate)
+        {
+            return Query(SelectRecord + """
+                 JOIN (SELECT author AS a, max(seq) AS s FROM records WHERE kind = $k GROUP BY author) m
+                   ON r.author = m.a AND r.seq = m.s AND r.kind = $k
+                """, ("$k", (long)kind));
+        }
+    }
+
+    /// <summary>Every record of a kind, oldest first.</summary>
+    public IReadOnlyList<StoredRecord> OfKind(RecordKind kind)
+    {
+        lock (_gate)
+        {
+            return Query(SelectRecord + " WHERE r.kind = $k ORDER BY r.rowid", ("$k", (long)kind));
+        }
+    }
+
+    public long Count()
+    {
+        lock (_gate)
+        {
+            return ScalarLong(null, "SELECT count(*) FROM records") ?? 0;
+        }
+    }
+
+    /// <summary>Records the adopted charter document. One mesh per node.</summary>
+    public void SaveMesh(byte[] meshId, byte[] document)
+    {
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            Execute(tx, "INSERT INTO mesh (singleton, mesh_id, document, adopted_ms) VALUES (1, $m, $d, $t)",
+                ("$m", meshId), ("$d", document), ("$t", Now()));
+            tx.Commit();
+        }
+    }
+
+    /// <summary>The adopted charter document, or null before adoption.</summary>
+    public (byte[] MeshId, byte[] Document)? LoadMesh()
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT mesh_id, document FROM mesh WHERE singleton = 1";
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ((byte[])reader[0], (byte[])reader[1]) : null;
+        }
     }
 
     public StoredRecord? Get(RecordId id)
@@ -403,6 +565,26 @@ public sealed class RecordStore : IDisposable
             }
             purged = ScalarLong(null, "SELECT count(*) FROM records WHERE purged_ms IS NOT NULL") ?? 0;
             return new StoreCounts(rows, total, purged);
+        }
+    }
+
+    /// <summary>Records a fork proof learned from a peer's FORK_PROOF record (headers already verified by the caller).</summary>
+    public void AddForkProof(byte[] firstHeader, byte[] secondHeader, byte[] secondSignature)
+    {
+        ArgumentNullException.ThrowIfNull(firstHeader);
+        ArgumentNullException.ThrowIfNull(secondHeader);
+        var header = RecordHeader.Parser.ParseFrom(secondHeader);
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            Execute(tx, """
+                INSERT OR IGNORE INTO fork_proofs (author, channel, seq, first_id, second_id, second_header, second_signature, detected_ms)
+                VALUES ($a, $c, $s, $f, $i, $h, $g, $t)
+                """,
+                ("$a", header.Author.ToByteArray()), ("$c", header.Channel.ToByteArray()), ("$s", (long)header.Seq),
+                ("$f", RecordId.OfHeader(firstHeader).ToArray()), ("$i", RecordId.OfHeader(secondHeader).ToArray()),
+                ("$h", secondHeader), ("$g", secondSignature), ("$t", Now()));
+            tx.Commit();
         }
     }
 

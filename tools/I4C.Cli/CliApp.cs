@@ -17,7 +17,7 @@ public static class CliApp
         root.Options.Add(globals.Data);
         root.Options.Add(globals.Json);
         var context = new CliContext(globals, stdout, stderr);
-        foreach (var command in Commands.Build(context))
+        foreach (var command in Commands.Build(context).Concat(MeshCommands.Build(context)))
         {
             root.Subcommands.Add(command);
         }

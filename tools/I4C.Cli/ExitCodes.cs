@@ -21,6 +21,8 @@ public static class ExitCodes
     public const int DataDirectory = 7;
     /// <summary>The node refused the admin token.</summary>
     public const int Unauthorized = 8;
+    /// <summary>`i4c sync` found (or `sync --wait` timed out with) records missing, or no peer connected.</summary>
+    public const int NotInSync = 9;
 }
 
 /// <summary>An error to report as one line with the given exit code.</summary>

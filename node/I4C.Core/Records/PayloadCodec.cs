@@ -13,6 +13,9 @@ public static class PayloadCodec
         RecordKind.Incident => Incident.Parser,
         RecordKind.Practice => Practice.Parser,
         RecordKind.Retraction => Retraction.Parser,
+        RecordKind.MemberCard => MemberCard.Parser,
+        RecordKind.Charter => CharterDocument.Parser,
+        RecordKind.ForkProof => ForkProofPayload.Parser,
         _ => null,
     };
 
@@ -25,6 +28,9 @@ public static class PayloadCodec
         Incident i => i.Title,
         Practice p => p.Title,
         Retraction r => "Retraction: " + r.Reason,
+        MemberCard c => $"Member card: {c.Name} ({c.Country})",
+        CharterDocument => "Charter",
+        ForkProofPayload => "Fork proof",
         _ => string.Empty,
     };
 }

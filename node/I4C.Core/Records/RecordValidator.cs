@@ -220,7 +220,7 @@ public sealed class RecordValidator
             }
             audience.Add(member.ToByteArray());
         }
-        if (!header.Channel.Span.SequenceEqual(Channels.ForAudience(audience)))
+        if (!header.Channel.Span.SequenceEqual(Channels.ForAudience(audience, header.Tlp == Tlp.Red)))
         {
             return new(RejectReason.InvalidTlpAudience, "the channel is not the one the audience determines");
         }

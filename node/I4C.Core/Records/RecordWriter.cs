@@ -27,7 +27,7 @@ public static class RecordWriter
     public static byte[] ChannelOf(RecordDraft draft)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        return Channels.ForAudience(Channels.CanonicalAudience(draft.Audience));
+        return Channels.ForAudience(Channels.CanonicalAudience(draft.Audience), draft.Tlp == Tlp.Red);
     }
 
     /// <summary>Signs the draft as record <paramref name="seq"/> after <paramref name="prev"/> on its channel.</summary>
@@ -41,7 +41,7 @@ public static class RecordWriter
             Version = RecordValidator.HeaderVersion,
             MeshId = ByteString.CopyFrom(draft.MeshId),
             Author = ByteString.CopyFrom(author.Id.PublicKey),
-            Channel = ByteString.CopyFrom(Channels.ForAudience(audience)),
+            Channel = ByteString.CopyFrom(Channels.ForAudience(audience, draft.Tlp == Tlp.Red)),
             Seq = seq,
             Prev = seq == 1 ? ByteString.Empty : ByteString.CopyFrom(prev.Span),
             CreatedUnixMs = now.ToUnixTimeMilliseconds(),

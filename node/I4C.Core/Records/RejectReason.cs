@@ -29,6 +29,14 @@ public enum RejectReason
     WrongMesh,
     /// <summary>A reference rule is broken (e.g. retracting a record of another author).</summary>
     InvalidReference,
+    /// <summary>The author is not a current member of this node's mesh.</summary>
+    NotMember,
+    /// <summary>The record's audience does not include this node.</summary>
+    NotInAudience,
+    /// <summary>A TLP:RED record arrived from someone other than its author.</summary>
+    RedRelayed,
+    /// <summary>A listener member published content (listeners publish only cards, membership records and receipts).</summary>
+    ListenerPublished,
 }
 
 /// <summary>A rejection: the reason and a sentence that says what exactly was wrong.</summary>

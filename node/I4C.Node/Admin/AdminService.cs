@@ -1,7 +1,11 @@
 using Google.Protobuf;
 using Grpc.Core;
+using I4C.Core.Identity;
+using I4C.Core.Membership;
 using I4C.Core.Records;
 using I4C.Node.Hosting;
+using I4C.Node.Mesh;
+using I4C.Node.Udp;
 using I4C.Protocol.V1;
 using I4C.Storage;
 using AdminBase = I4C.Protocol.V1.Admin.AdminBase;
@@ -9,7 +13,7 @@ using AdminBase = I4C.Protocol.V1.Admin.AdminBase;
 namespace I4C.Node.Admin;
 
 /// <summary>Translates Admin gRPC calls to <see cref="LocalNode"/> and back. Holds no logic of its own.</summary>
-internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime) : AdminBase
+internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores) : AdminBase
 {
     public const int MaxTitleLength = 300;
     public const int MaxFeed = 1000;
@@ -26,7 +30,7 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime) : Ad
             Country = node.Profile.Country,
             Category = Core.Identity.NodeProfile.Format(node.Profile.Category),
             Participation = Core.Identity.NodeProfile.Format(node.Profile.Participation),
-            MeshId = string.Empty,
+            MeshId = mesh.MeshId is { } meshId ? Convert.ToHexStringLower(meshId) : string.Empty,
             StartedUnixMs = node.StartedAt.ToUnixTimeMilliseconds(),
             UptimeSeconds = (long)(now - node.StartedAt).TotalSeconds,
             TotalRecords = (ulong)counts.Total,
@@ -139,6 +143,232 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime) : Ad
         var reply = new VerifyReply { Checked = (ulong)report.Checked, PayloadsChecked = (ulong)report.PayloadsChecked };
         reply.Failures.AddRange(report.Failures.Select(f => new VerifyFailure { Id = f.Id.ToString(), Reason = f.Problem.Code, Detail = f.Problem.Detail }));
         return Task.FromResult(reply);
+    }
+
+    public override async Task<ExportCardReply> ExportCard(ExportCardRequest request, ServerCallContext context)
+    {
+        var card = await Call(() => mesh.EnsureCardAsync(context.CancellationToken)).ConfigureAwait(false);
+        return new ExportCardReply
+        {
+            Card = card.ToWire(),
+            NodeId = node.Identity.Id.Text,
+            Fingerprint = node.Identity.Id.Fingerprint,
+            Name = node.Profile.Name,
+        };
+    }
+
+    public override async Task<CharterReply> CreateCharter(CreateCharterRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.Title))
+        {
+            throw Invalid("the charter needs a title (--title).");
+        }
+        if (request.AgreementSha256.Length != 32)
+        {
+            throw Invalid("the agreement's SHA-256 is missing.");
+        }
+        if (mesh.HasMesh)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "this node already belongs to a mesh; a node founds at most one."));
+        }
+        var own = await Call(() => mesh.EnsureCardAsync(context.CancellationToken)).ConfigureAwait(false);
+        var cards = new List<SignedRecord> { own.ToWire() };
+        foreach (var card in request.FounderCards)
+        {
+            var result = node.Validator.Validate(card);
+            if (!result.IsValid)
+            {
+                throw Invalid($"a founder card does not verify: {result.Rejection}.");
+            }
+            if (result.Record!.Header.Kind != RecordKind.MemberCard)
+            {
+                throw Invalid("a founder file is not a member card.");
+            }
+            if (result.Record.Author.Equals(node.Identity.Id))
+            {
+                continue; // this node's own card is already in
+            }
+            if (cards.Any(c => c.Header.Span.SequenceEqual(card.Header.Span)))
+            {
+                continue;
+            }
+            if (cards.Select(c => node.Validator.Validate(c).Record!.Author).Any(a => a.Equals(result.Record.Author)))
+            {
+                throw Invalid($"two different cards of founder {result.Record.Author}; give only the newest.");
+            }
+            cards.Add(card);
+        }
+        if (request.AdmissionThreshold < 1 || request.AdmissionThreshold > cards.Count)
+        {
+            throw Invalid($"--threshold {request.AdmissionThreshold}: give a number from 1 to the number of founders ({cards.Count}).");
+        }
+        var document = CharterRules.Create(node.Identity, request.Title.Trim(), request.AgreementSha256.ToByteArray(), request.AgreementName,
+            request.AdmissionThreshold, request.RevocationThreshold, cards, node.Time.GetUtcNow());
+        return Describe(document);
+    }
+
+    public override Task<CharterReply> SignCharter(CharterDocumentRequest request, ServerCallContext context)
+    {
+        var info = Inspect(request.Document);
+        if (!info.Names(node.Identity.Id))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "the charter does not name this node as a founder; only founders sign it."));
+        }
+        return Task.FromResult(Describe(CharterRules.Sign(node.Identity, request.Document)));
+    }
+
+    public override async Task<CharterReply> AdoptCharter(CharterDocumentRequest request, ServerCallContext context)
+    {
+        if (request.Document is null)
+        {
+            throw Invalid("no charter given.");
+        }
+        try
+        {
+            await mesh.AdoptAsync(request.Document, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (CharterException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+        return Describe(request.Document);
+    }
+
+    private CharterInfo Inspect(CharterDocument? document)
+    {
+        if (document is null)
+        {
+            throw Invalid("no charter given.");
+        }
+        try
+        {
+            return CharterRules.Inspect(document, node.Validator);
+        }
+        catch (CharterException ex)
+        {
+            throw Invalid(ex.Message);
+        }
+    }
+
+    private CharterReply Describe(CharterDocument document)
+    {
+        var info = Inspect(document);
+        var reply = new CharterReply
+        {
+            Document = document,
+            MeshId = info.MeshIdHex,
+            Title = info.Charter.Title,
+            AdmissionThreshold = info.Charter.AdmissionThreshold,
+            RevocationThreshold = info.Charter.RevocationThreshold,
+            Complete = info.Complete,
+        };
+        reply.Founders.AddRange(info.Founders.Select(f => new CharterFounder
+        {
+            NodeId = f.Id.Text,
+            Name = f.Card.Name,
+            Country = f.Card.Country,
+            Fingerprint = f.Id.Fingerprint,
+            Signed = info.SignedBy.Contains(f.Id),
+        }));
+        return reply;
+    }
+
+    public override Task<ListPeersReply> ListPeers(ListPeersRequest request, ServerCallContext context)
+    {
+        var reply = new ListPeersReply();
+        var linked = new HashSet<NodeId>();
+        foreach (var link in engine.Links)
+        {
+            linked.Add(link.Peer);
+            var (up, rtt) = udp.StateOf(link.Peer);
+            reply.Peers.Add(new PeerInfo
+            {
+                NodeId = link.Peer.Text,
+                Name = link.Name,
+                Endpoint = link.Endpoint,
+                State = "connected",
+                RttMs = rtt,
+                LastSyncUnixMs = link.LastSyncUnixMs,
+                Score = scores.ScoreOf(link.Peer),
+                Direction = link.Outbound ? "outbound" : "inbound",
+                ConnectedSinceUnixMs = link.ConnectedSince.ToUnixTimeMilliseconds(),
+                UdpConnected = up,
+            });
+        }
+        foreach (var member in mesh.Roster.Members)
+        {
+            if (member.Id.Equals(node.Identity.Id) || linked.Contains(member.Id))
+            {
+                continue;
+            }
+            var candidate = connections.Candidates.FirstOrDefault(c => member.Id.Equals(c.Member));
+            var state = scores.IsBanned(member.Id) ? "banned"
+                : udp.UnreachableSince(member.Id) is not null ? "unreachable"
+                : candidate is { Dialing: true } ? "connecting"
+                : candidate is { Failures: > 0 } ? "backing-off"
+                : "not connected";
+            reply.Peers.Add(new PeerInfo
+            {
+                NodeId = member.Id.Text,
+                Name = member.Card.Name,
+                Endpoint = candidate?.Endpoint ?? member.Card.MeshEndpoints.FirstOrDefault() ?? string.Empty,
+                State = state,
+                RttMs = -1,
+                Score = scores.ScoreOf(member.Id),
+                Direction = string.Empty,
+            });
+        }
+        return Task.FromResult(reply);
+    }
+
+    public override Task<ListMembersReply> ListMembers(ListMembersRequest request, ServerCallContext context)
+    {
+        var roster = mesh.Roster;
+        var reply = new ListMembersReply();
+        var proofs = node.Store.ForkProofs();
+        if (roster.Charter is { } charter)
+        {
+            reply.MeshId = charter.MeshIdHex;
+            reply.Title = charter.Charter.Title;
+            reply.AdmissionThreshold = charter.Charter.AdmissionThreshold;
+            reply.RevocationThreshold = charter.Charter.RevocationThreshold;
+        }
+        foreach (var member in roster.Members.OrderBy(m => m.Card.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            var info = new MemberInfo
+            {
+                NodeId = member.Id.Text,
+                Name = member.Card.Name,
+                Country = member.Card.Country,
+                Category = MemberCards.Format(member.Card.Category),
+                Participation = MemberCards.Format(member.Card.Participation),
+                Fingerprint = member.Id.Fingerprint,
+                Status = "member",
+                Founder = member.Founder,
+                ForkProofs = (uint)proofs.Count(p => p.Author.Equals(member.Id)),
+            };
+            info.Endpoints.AddRange(member.Card.MeshEndpoints);
+            reply.Members.Add(info);
+        }
+        reply.ForkProofs.AddRange(proofs.Select(p => new ForkProofInfo
+        {
+            Author = p.Author.Text,
+            Channel = Convert.ToHexStringLower(p.Channel),
+            Seq = p.Seq,
+            FirstId = p.FirstId.ToString(),
+            SecondId = p.SecondId.ToString(),
+            DetectedUnixMs = p.DetectedUnixMs,
+        }));
+        return Task.FromResult(reply);
+    }
+
+    public override async Task<SyncStatusReply> SyncStatus(SyncStatusRequest request, ServerCallContext context)
+    {
+        var wait = TimeSpan.FromMilliseconds(request.WaitMs <= 0 ? 2000 : Math.Min(request.WaitMs, 3_600_000));
+        var (inSync, missing, peers) = await engine.WaitInSyncAsync(wait, context.CancellationToken).ConfigureAwait(false);
+        var reply = new SyncStatusReply { InSync = inSync && peers.Count > 0, ConnectedPeers = (uint)peers.Count, Missing = (ulong)Math.Max(0, missing) };
+        reply.Peers.AddRange(peers.Select(p => p.Text));
+        return reply;
     }
 
     private StoredRecord Lookup(string id)

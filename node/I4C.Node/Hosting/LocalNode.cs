@@ -49,11 +49,17 @@ public sealed class LocalNode : IDisposable
     public TimeProvider Time { get; }
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>The adopted mesh id, stamped on every record this node writes; empty before adoption.</summary>
+    public byte[] MeshId { get; set; } = [];
+
+    /// <summary>Raised after a record this node wrote is durably stored (the sync engine disseminates it).</summary>
+    public event Action<ValidatedRecord>? Published;
+
     /// <summary>Signs and durably stores a new record; returns once it is committed.</summary>
     public async ValueTask<ValidatedRecord> PublishAsync(RecordDraft draft, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        if (Profile.Participation == Participation.Listener && draft.Kind is not (RecordKind.Retraction or RecordKind.Receipt))
+        if (Profile.Participation == Participation.Listener && Core.Policy.TlpPolicy.IsContent(draft.Kind))
         {
             throw Refuse("this node is a listener: listeners receive records but publish none. Re-create the identity as an active member to publish.");
         }
@@ -66,12 +72,17 @@ public sealed class LocalNode : IDisposable
             throw Refuse("records for an explicit audience (--to) need end-to-end encryption to the recipients' member keys, which this node version does not provide yet; publish to all members instead.");
         }
         await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ValidationResult result;
         try
         {
             var channel = RecordWriter.ChannelOf(draft);
             var (seq, head) = Store.GetHead(Identity.Id, channel);
+            if (draft.MeshId.Length == 0 && MeshId.Length > 0)
+            {
+                draft = draft with { MeshId = MeshId };
+            }
             var wire = RecordWriter.Sign(Identity, draft, seq + 1, head, Time.GetUtcNow());
-            var result = Validator.Validate(wire);
+            result = Validator.Validate(wire);
             if (!result.IsValid)
             {
                 throw Refuse($"the record would be rejected by every peer: {result.Rejection}", result.Rejection);
@@ -82,12 +93,13 @@ public sealed class LocalNode : IDisposable
                 throw Refuse($"the store refused the record: {outcome.Rejection?.ToString() ?? outcome.Status.ToString()}", outcome.Rejection);
             }
             NodeLog.RecordPublished(_logger, RecordKinds.Name(draft.Kind), result.Record!.Id.ToString(), TlpLabels.Display(draft.Tlp), seq + 1);
-            return result.Record!;
         }
         finally
         {
             _publishGate.Release();
         }
+        Published?.Invoke(result.Record!);
+        return result.Record!;
     }
 
     private PublishRefusedException Refuse(string message, Rejection? rejection = null)

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using I4C.Core.Identity;
 using I4C.Core.Records;
 using I4C.Node.Admin;
+using I4C.Node.Mesh;
 using I4C.Node.Udp;
 using I4C.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -100,13 +101,27 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton(guard);
         builder.Services.AddSingleton<LocalNode>();
+        builder.Services.AddSingleton(options.Mesh);
+        builder.Services.AddSingleton<MeshState>();
+        builder.Services.AddSingleton<PeerScores>();
+        builder.Services.AddSingleton<TrafficCounter>();
+        builder.Services.AddSingleton(sp => new PeerDialer(certificate, sp.GetRequiredService<TrafficCounter>(), options.RewriteDialEndpoint));
+        builder.Services.AddSingleton<SyncEngine>();
+        builder.Services.AddSingleton<ConnectionManager>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionManager>());
         builder.Services.AddSingleton<ControlPlane>();
         builder.Services.AddHostedService<ExpirySweeper>();
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxPayloadBytes + 256 * 1024;
             o.EnableDetailedErrors = false;
-        }).AddServiceOptions<AdminService>(o => o.Interceptors.Add<AdminAuthInterceptor>());
+        })
+            .AddServiceOptions<AdminService>(o => o.Interceptors.Add<AdminAuthInterceptor>())
+            .AddServiceOptions<MeshService>(o =>
+            {
+                o.MaxReceiveMessageSize = options.Mesh.MaxFrameBytes;
+                o.MaxSendMessageSize = options.Mesh.MaxFrameBytes;
+            });
         builder.Services.AddGrpcHealthChecks();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -130,11 +145,16 @@ public sealed class NodeHost : IAsyncDisposable
 
         var app = builder.Build();
         app.MapGrpcService<AdminService>();
+        app.MapGrpcService<MeshService>();
         app.MapGrpcHealthChecksService();
 
         var node = app.Services.GetRequiredService<LocalNode>();
         var host = new NodeHost(app, data, node, runtime);
         var udp = app.Services.GetRequiredService<ControlPlane>();
+        var mesh = app.Services.GetRequiredService<MeshState>();
+        var connections = app.Services.GetRequiredService<ConnectionManager>();
+        connections.Ticked += udp.Maintain;
+        mesh.Load();
         try
         {
             udp.Start(options.UdpPort);
@@ -154,6 +174,13 @@ public sealed class NodeHost : IAsyncDisposable
         runtime.MeshEndpoint = new Uri(meshUrl).Authority;
         runtime.UdpPort = udp.Port;
         guard.AdminPort = new Uri(adminUrl).Port;
+        mesh.CertificateHash = PeerDialer.HashOf(certificate);
+        mesh.UdpPort = udp.Port;
+        mesh.AdvertisedEndpoints = options.Advertise.Count > 0 ? options.Advertise : DefaultAdvertised(options.Listen, new Uri(meshUrl).Port);
+        if (mesh.HasMesh)
+        {
+            await mesh.EnsureCardAsync(cancellationToken).ConfigureAwait(false);
+        }
         data.WriteEndpoint(new NodeEndpoint(Environment.ProcessId, adminUrl, runtime.MeshEndpoint, udp.Port, node.StartedAt));
 
         var logger = app.Services.GetRequiredService<ILogger<NodeHost>>();
@@ -176,6 +203,24 @@ public sealed class NodeHost : IAsyncDisposable
         var identity = data.CreateIdentity(profile, time);
         NodeLog.IdentityCreated(logger, identity.Id.Text, identity.Id.Fingerprint, data.Root);
         return identity;
+    }
+
+    /// <summary>The listen address, or every up non-loopback IPv4 address when listening on all (127.0.0.1 when there is none).</summary>
+    private static List<string> DefaultAdvertised(IPEndPoint listen, int port)
+    {
+        if (!listen.Address.Equals(IPAddress.Any) && !listen.Address.Equals(IPAddress.IPv6Any))
+        {
+            return [new IPEndPoint(listen.Address, port).ToString()];
+        }
+        var addresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            .Select(a => $"{a}:{port}")
+            .Distinct()
+            .ToList();
+        return addresses.Count > 0 ? addresses : [$"127.0.0.1:{port}"];
     }
 
     private static string DefaultName()

@@ -39,6 +39,15 @@ public sealed record NodeOptions
 
     /// <summary>Profile used only when the first start creates the identity.</summary>
     public NodeProfile? FirstStartProfile { get; init; }
+
+    /// <summary>Mesh endpoints (host:port) advertised in this node's member card. Default: the listen address, or every non-loopback IPv4 address when listening on all.</summary>
+    public IReadOnlyList<string> Advertise { get; init; } = [];
+
+    /// <summary>Replication tunables.</summary>
+    public Mesh.MeshOptions Mesh { get; init; } = new();
+
+    /// <summary>Test hook: maps an endpoint this node is about to dial to the one it really connects to (a fault-injecting proxy).</summary>
+    public Func<string, string>? RewriteDialEndpoint { get; init; }
 }
 
 /// <summary>A wrong option. The message names the option and what is expected.</summary>
@@ -54,6 +63,8 @@ public static class NodeOptionsLoader
           --admin HOST:PORT     admin gRPC endpoint, loopback only (env I4C_ADMIN; default 127.0.0.1:7410)
           --udp PORT            UDP control-plane port (env I4C_UDP; default 7411)
           --seed HOST:PORT      a seed member's mesh endpoint; repeatable (env I4C_SEEDS, comma-separated)
+          --advertise HOST:PORT mesh endpoint to publish in this node's card; repeatable (env I4C_ADVERTISE)
+          --peers N             how many members to keep links with (env I4C_PEERS; default 6)
           --log-format text|json  log line format (env I4C_LOG_FORMAT; default text)
           --max-payload BYTES   largest payload accepted (env I4C_MAX_PAYLOAD; default 1048576)
           --name NAME --country CC --category eu-city|non-eu-city|other [--listener]
@@ -63,7 +74,7 @@ public static class NodeOptionsLoader
         """;
 
     private static readonly string[] Flags =
-        ["--data", "--listen", "--admin", "--udp", "--seed", "--log-format", "--max-payload", "--name", "--country", "--category"];
+        ["--data", "--listen", "--admin", "--udp", "--seed", "--advertise", "--peers", "--log-format", "--max-payload", "--name", "--country", "--category"];
 
     public static NodeOptions Load(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
@@ -140,6 +151,23 @@ public static class NodeOptionsLoader
             ParseHostPort(seed, "--seed");
         }
         options = options with { Seeds = seeds };
+        var advertise = cli.TryGetValue("--advertise", out var a) ? a
+            : environment("I4C_ADVERTISE") is { } envAdvertise ? envAdvertise.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+            : file.TryGetValue("advertise", out var fileAdvertise) ? fileAdvertise.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList()
+            : [];
+        foreach (var endpoint in advertise)
+        {
+            ParseHostPort(endpoint, "--advertise");
+        }
+        options = options with { Advertise = advertise };
+        if (Pick("--peers", "I4C_PEERS", "peers") is { } peers)
+        {
+            if (!int.TryParse(peers, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 64)
+            {
+                throw new NodeOptionsException($"--peers '{peers}': give a number of peers from 1 to 64.");
+            }
+            options = options with { Mesh = options.Mesh with { TargetPeers = n } };
+        }
         if (Pick("--log-format", "I4C_LOG_FORMAT", "logFormat") is { } format)
         {
             if (format is not ("text" or "json"))
@@ -235,7 +263,7 @@ public static class NodeOptionsLoader
         {
             throw new NodeOptionsException($"{path} is not valid JSON: {ex.Message}");
         }
-        var known = new[] { "listen", "admin", "udp", "seeds", "logFormat", "maxPayload" };
+        var known = new[] { "listen", "admin", "udp", "seeds", "advertise", "peers", "logFormat", "maxPayload" };
         foreach (var key in values.Keys)
         {
             if (!known.Contains(key))

@@ -1,0 +1,142 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using I4C.Core.Identity;
+using I4C.Protocol.V1;
+
+namespace I4C.Node.Mesh;
+
+/// <summary>
+/// One live link with a member: the bidirectional Link stream, whichever side dialed.
+/// Frames to send go through a queue drained by one writer loop, so the read loop never
+/// blocks on the peer (no write/write deadlock); bulk record batches wait for room in a
+/// small window so a slow peer cannot make the queue grow without bound.
+/// </summary>
+public sealed class Link
+{
+    public const int BulkWindow = 4;
+
+    private readonly IAsyncStreamReader<LinkFrame> _reader;
+    private readonly IAsyncStreamWriter<LinkFrame> _writer;
+    private readonly Channel<(LinkFrame Frame, bool Bulk)> _outgoing = Channel.CreateUnbounded<(LinkFrame, bool)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _bulkWindow = new(BulkWindow, BulkWindow);
+    private readonly CancellationTokenSource _cts;
+    private int _queued;
+
+    public Link(NodeId peer, string name, bool outbound, IAsyncStreamReader<LinkFrame> reader, IAsyncStreamWriter<LinkFrame> writer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Peer = peer;
+        Name = name;
+        Outbound = outbound;
+        _reader = reader;
+        _writer = writer;
+        ConnectedSince = now;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+    }
+
+    public NodeId Peer { get; }
+    public string Name { get; }
+    public bool Outbound { get; }
+    public DateTimeOffset ConnectedSince { get; }
+    public string Endpoint { get; init; } = string.Empty;
+
+    /// <summary>The node id of whoever dialed this link.</summary>
+    public NodeId? Dialer { get; init; }
+
+    public int PeerUdpPort { get; set; }
+    public long LastSyncUnixMs { get; set; }
+    public bool HelloReceived { get; set; }
+    public string? CloseReason { get; private set; }
+    public CancellationToken Token => _cts.Token;
+
+    /// <summary>Frames waiting to be written.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Queues a control frame (never blocks).</summary>
+    public bool TrySend(LinkFrame frame)
+    {
+        if (_outgoing.Writer.TryWrite((frame, false)))
+        {
+            Interlocked.Increment(ref _queued);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Queues a bulk frame, waiting while <see cref="BulkWindow"/> bulk frames are unwritten (flow control).</summary>
+    public async ValueTask SendBulkAsync(LinkFrame frame)
+    {
+        await _bulkWindow.WaitAsync(_cts.Token).ConfigureAwait(false);
+        if (!_outgoing.Writer.TryWrite((frame, true)))
+        {
+            _bulkWindow.Release();
+            throw new OperationCanceledException("link closed");
+        }
+        Interlocked.Increment(ref _queued);
+    }
+
+    public void Close(string reason)
+    {
+        CloseReason ??= reason;
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Runs the read and write loops until either ends or the link is closed.</summary>
+    public async Task RunAsync(Func<Link, LinkFrame, ValueTask> handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        var writer = WriteLoopAsync();
+        try
+        {
+            while (await _reader.MoveNext(_cts.Token).ConfigureAwait(false))
+            {
+                await handle(this, _reader.Current).ConfigureAwait(false);
+            }
+            Close("peer closed the link");
+        }
+        finally
+        {
+            Close(CloseReason ?? "link ended");
+            try
+            {
+                await writer.ConfigureAwait(false);
+            }
+            catch (Exception) when (_cts.IsCancellationRequested)
+            {
+            }
+            _cts.Dispose();
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await foreach (var (frame, bulk) in _outgoing.Reader.ReadAllAsync(_cts.Token).ConfigureAwait(false))
+            {
+                Interlocked.Decrement(ref _queued);
+                try
+                {
+                    await _writer.WriteAsync(frame, _cts.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (bulk)
+                    {
+                        _bulkWindow.Release();
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+            Close("write failed: " + ex.GetType().Name);
+        }
+    }
+}

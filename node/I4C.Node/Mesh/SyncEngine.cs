@@ -1,0 +1,758 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using I4C.Core.Identity;
+using I4C.Core.Policy;
+using I4C.Core.Records;
+using I4C.Node.Hosting;
+using I4C.Protocol.V1;
+using I4C.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace I4C.Node.Mesh;
+
+/// <summary>Tunables of replication; defaults documented in docs/protocol.md.</summary>
+public sealed record MeshOptions
+{
+    /// <summary>Peers a node keeps links with. Default 6.</summary>
+    public int TargetPeers { get; init; } = 6;
+
+    /// <summary>Peers a fresh record is pushed to at once; the others get a lazy UDP announcement. Default 3.</summary>
+    public int EagerFanout { get; init; } = 3;
+
+    /// <summary>Time between anti-entropy rounds with a random linked peer. Default 2 s.</summary>
+    public TimeSpan AntiEntropyInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long an announced record may take to arrive by push before it is fetched. Default 40 ms.</summary>
+    public TimeSpan FetchDelay { get; init; } = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>Most records per Records frame. Default 256.</summary>
+    public int MaxBatchRecords { get; init; } = 256;
+
+    /// <summary>Most payload bytes per Records frame (a single larger record still goes alone). Default 1 MiB.</summary>
+    public int MaxBatchBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest frame accepted from a peer. Default 4 MiB.</summary>
+    public int MaxFrameBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Frames per second a peer may send before it is penalised for flooding. Default 2000.</summary>
+    public int FloodFramesPerSecond { get; init; } = 2000;
+}
+
+/// <summary>
+/// Replication: anti-entropy over digests of chain heads, eager push of fresh records to
+/// a few peers, fetch after lazy announcements, and the receiving side's checks (every
+/// record validated, membership and TLP rules applied, before it is stored or
+/// forwarded). Knows links, not sockets.
+/// </summary>
+public sealed class SyncEngine
+{
+    private readonly LocalNode _node;
+    private readonly MeshState _mesh;
+    private readonly PeerScores _scores;
+    private readonly MeshOptions _options;
+    private readonly ILogger<SyncEngine> _logger;
+    private readonly ConcurrentDictionary<NodeId, Link> _links = new();
+    private readonly ConcurrentDictionary<ulong, RoundWaiter> _rounds = new();
+    private readonly ConcurrentDictionary<RecordId, byte> _pendingFetch = new();
+    private readonly ConcurrentDictionary<NodeId, (long Second, int Frames)> _frameRates = new();
+    private readonly Lock _randomGate = new();
+    private readonly Random _random;
+    private long _round;
+    private long _duplicates;
+    private long _received;
+
+    public SyncEngine(LocalNode node, MeshState mesh, PeerScores scores, MeshOptions options, ILogger<SyncEngine> logger, Random? random = null)
+    {
+        _node = node;
+        _mesh = mesh;
+        _scores = scores;
+        _options = options;
+        _logger = logger;
+        _random = random ?? new Random();
+        _node.Published += record => Disseminate([record], from: null);
+        _scores.Banned += peer =>
+        {
+            if (_links.TryGetValue(peer, out var link))
+            {
+                link.Close("banned");
+            }
+        };
+    }
+
+    private sealed class RoundWaiter(NodeId peer)
+    {
+        public NodeId Peer { get; } = peer;
+        public TaskCompletionSource<long> Missing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Raised when a link is registered or removed.</summary>
+    public event Action<Link, bool>? LinkChanged;
+
+    /// <summary>Raised when a fresh record should be announced lazily (UDP) to these peers.</summary>
+    public event Action<IReadOnlyList<ValidatedRecord>, IReadOnlyList<NodeId>>? Announce;
+
+    public IReadOnlyCollection<Link> Links => (IReadOnlyCollection<Link>)_links.Values;
+
+    public bool IsLinked(NodeId peer) => _links.ContainsKey(peer);
+
+    public Link? LinkTo(NodeId peer) => _links.GetValueOrDefault(peer);
+
+    /// <summary>Records received that this node already held (duplicate deliveries).</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Records received and newly stored.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    /// <summary>Runs a link until it ends. Only one link per peer survives: the one dialed by the smaller node id.</summary>
+    public async Task RunLinkAsync(Link link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        if (!_links.TryAdd(link.Peer, link))
+        {
+            var existing = _links[link.Peer];
+            var keepNew = link.Dialer is { } d && existing.Dialer is { } e && string.CompareOrdinal(d.Text, e.Text) < 0;
+            if (!keepNew)
+            {
+                link.Close("duplicate link");
+                return;
+            }
+            existing.Close("duplicate link");
+            _links[link.Peer] = link;
+        }
+        MeshLog.LinkUp(_logger, link.Outbound ? "outbound" : "inbound", link.Peer.Text, link.Name);
+        LinkChanged?.Invoke(link, true);
+        try
+        {
+            link.TrySend(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(_mesh.MeshId ?? []), UdpPort = _mesh.UdpPort } });
+            _ = StartRound(link);
+            await link.RunAsync(HandleAsync).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Grpc.Core.RpcException or IOException or InvalidOperationException)
+        {
+            MeshLog.LinkError(_logger, link.Peer.Text, ex);
+            if (ex is Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.ResourceExhausted })
+            {
+                _scores.Penalise(link.Peer, 50, "oversize frame");
+            }
+            link.Close(ex.GetType().Name);
+        }
+        finally
+        {
+            _links.TryRemove(new KeyValuePair<NodeId, Link>(link.Peer, link));
+            MeshLog.LinkDown(_logger, link.Peer.Text, link.CloseReason ?? "ended");
+            LinkChanged?.Invoke(link, false);
+            foreach (var (id, waiter) in _rounds)
+            {
+                if (waiter.Peer.Equals(link.Peer) && _rounds.TryRemove(id, out _))
+                {
+                    waiter.Missing.TrySetCanceled();
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts an anti-entropy round with the peer; the task completes with how many records this node lacked.</summary>
+    public Task<long> StartRound(Link link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        var round = (ulong)Interlocked.Increment(ref _round);
+        var waiter = new RoundWaiter(link.Peer);
+        _rounds[round] = waiter;
+        var (digest, count) = Digest(link.Peer);
+        if (!link.TrySend(new LinkFrame { Digest = new Digest { Digest_ = ByteString.CopyFrom(digest), Chains = (uint)count, Round = round } }))
+        {
+            _rounds.TryRemove(round, out _);
+            waiter.Missing.TrySetCanceled();
+        }
+        return waiter.Missing.Task;
+    }
+
+    /// <summary>Runs one round with a random linked peer (the periodic anti-entropy tick).</summary>
+    public void Tick()
+    {
+        var links = _links.Values.ToArray();
+        if (links.Length == 0)
+        {
+            return;
+        }
+        Link chosen;
+        lock (_randomGate)
+        {
+            chosen = links[_random.Next(links.Length)];
+        }
+        _ = StartRound(chosen);
+    }
+
+    private (byte[] Digest, int Count) Digest(NodeId peer)
+    {
+        var heads = SharedHeads(peer);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> seq = stackalloc byte[8];
+        foreach (var head in heads)
+        {
+            sha.AppendData(head.Author);
+            sha.AppendData(head.Channel);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(seq, head.Seq);
+            sha.AppendData(seq);
+            sha.AppendData(head.HeadId.Span);
+        }
+        return (sha.GetHashAndReset(), heads.Count);
+    }
+
+    private List<ChainHead> SharedHeads(NodeId peer)
+    {
+        var self = _node.Identity.Id;
+        return _node.Store.Heads().Where(h => TlpPolicy.ChainShareable(h.Author, h.Audience, h.Red, self, peer)).ToList();
+    }
+
+    private async ValueTask HandleAsync(Link link, LinkFrame frame)
+    {
+        if (frame.CalculateSize() > _options.MaxFrameBytes)
+        {
+            Violation(link, "oversize frame", 50);
+            link.Close("oversize frame");
+            return;
+        }
+        CountFrame(link);
+        if (!link.HelloReceived && frame.BodyCase != LinkFrame.BodyOneofCase.Hello)
+        {
+            Violation(link, $"first frame was {frame.BodyCase}, not Hello", 50);
+            link.Close("protocol violation");
+            return;
+        }
+        switch (frame.BodyCase)
+        {
+            case LinkFrame.BodyOneofCase.Hello:
+                OnHello(link, frame.Hello);
+                break;
+            case LinkFrame.BodyOneofCase.Digest:
+                OnDigest(link, frame.Digest);
+                break;
+            case LinkFrame.BodyOneofCase.DigestMatch:
+                link.LastSyncUnixMs = _node.Time.GetUtcNow().ToUnixTimeMilliseconds();
+                CompleteRound(frame.DigestMatch.Round, link, 0);
+                break;
+            case LinkFrame.BodyOneofCase.Heads:
+                OnHeads(link, frame.Heads);
+                break;
+            case LinkFrame.BodyOneofCase.Want:
+                OnWant(link, frame.Want);
+                break;
+            case LinkFrame.BodyOneofCase.Records:
+                await OnRecordsAsync(link, frame.Records).ConfigureAwait(false);
+                break;
+            case LinkFrame.BodyOneofCase.Fetch:
+                OnFetch(link, frame.Fetch);
+                break;
+            default:
+                Violation(link, "empty or unknown frame", 25);
+                break;
+        }
+    }
+
+    private void CountFrame(Link link)
+    {
+        var second = _node.Time.GetUtcNow().ToUnixTimeSeconds();
+        var entry = _frameRates.AddOrUpdate(link.Peer, _ => (second, 1), (_, e) => e.Second == second ? (second, e.Frames + 1) : (second, 1));
+        if (entry.Frames == _options.FloodFramesPerSecond + 1)
+        {
+            Violation(link, $"flood: more than {_options.FloodFramesPerSecond} frames in one second", 20);
+        }
+    }
+
+    private void Violation(Link link, string why, int penalty)
+    {
+        MeshLog.ProtocolViolation(_logger, link.Peer.Text, why);
+        _scores.Penalise(link.Peer, penalty, why);
+    }
+
+    private void OnHello(Link link, Hello hello)
+    {
+        if (hello.Version != 1)
+        {
+            Violation(link, $"link protocol version {hello.Version}", 25);
+            link.Close("unsupported link protocol version");
+            return;
+        }
+        if (_mesh.MeshId is { } mesh && !hello.MeshId.Span.SequenceEqual(mesh))
+        {
+            Violation(link, "hello for another mesh", 50);
+            link.Close("wrong mesh");
+            return;
+        }
+        link.HelloReceived = true;
+        link.PeerUdpPort = hello.UdpPort;
+    }
+
+    private void OnDigest(Link link, Digest digest)
+    {
+        var (mine, _) = Digest(link.Peer);
+        if (mine.AsSpan().SequenceEqual(digest.Digest_.Span))
+        {
+            link.LastSyncUnixMs = _node.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            link.TrySend(new LinkFrame { DigestMatch = new DigestMatch { Round = digest.Round } });
+            return;
+        }
+        link.TrySend(new LinkFrame { Heads = HeadsFrame(link.Peer, digest.Round, reply: true) });
+    }
+
+    private Heads HeadsFrame(NodeId peer, ulong round, bool reply)
+    {
+        var frame = new Heads { Round = round, Reply = reply };
+        foreach (var head in SharedHeads(peer))
+        {
+            frame.Heads_.Add(new Head
+            {
+                Author = ByteString.CopyFrom(head.Author),
+                Channel = ByteString.CopyFrom(head.Channel),
+                Seq = head.Seq,
+                Head_ = ByteString.CopyFrom(head.HeadId.Span),
+            });
+        }
+        return frame;
+    }
+
+    private void OnHeads(Link link, Heads heads)
+    {
+        var mine = SharedHeads(link.Peer).ToDictionary(h => Key(h.Author, h.Channel), StringComparer.Ordinal);
+        var want = new Want();
+        var missing = 0L;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var self = _node.Identity.Id;
+        foreach (var theirs in heads.Heads_)
+        {
+            if (theirs.Author.Length != 32 || theirs.Channel.Length != 32 || theirs.Head_.Length != 32 || theirs.Seq == 0)
+            {
+                Violation(link, "malformed head", 25);
+                return;
+            }
+            var key = Key(theirs.Author.Span, theirs.Channel.Span);
+            seen.Add(key);
+            var local = mine.GetValueOrDefault(key);
+            var localSeq = local?.Seq ?? 0;
+            if (local is null && !_mesh.Roster.IsMember(NodeId.FromPublicKey(theirs.Author.Span)) && !theirs.Author.Span.SequenceEqual(self.PublicKey))
+            {
+                continue; // a chain of a non-member: nothing to ask for
+            }
+            if (theirs.Seq > localSeq)
+            {
+                missing += (long)(theirs.Seq - localSeq);
+                want.Ranges.Add(new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = localSeq + 1, ToSeq = theirs.Seq });
+            }
+            else if (theirs.Seq == localSeq && !theirs.Head_.Span.SequenceEqual(local!.HeadId.Span))
+            {
+                // Same position, different record: fetch theirs to record the fork.
+                want.Ranges.Add(new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = localSeq, ToSeq = localSeq });
+            }
+            else if (theirs.Seq < localSeq)
+            {
+                Serve(link, [new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = theirs.Seq + 1, ToSeq = localSeq }]);
+            }
+        }
+        var unseen = mine.Where(m => !seen.Contains(m.Key)).Select(m => new ChainRange
+        {
+            Author = ByteString.CopyFrom(m.Value.Author),
+            Channel = ByteString.CopyFrom(m.Value.Channel),
+            FromSeq = 1,
+            ToSeq = m.Value.Seq,
+        }).ToList();
+        if (unseen.Count > 0)
+        {
+            Serve(link, unseen);
+        }
+        if (want.Ranges.Count > 0)
+        {
+            link.TrySend(new LinkFrame { Want = want });
+        }
+        if (heads.Reply)
+        {
+            link.TrySend(new LinkFrame { Heads = HeadsFrame(link.Peer, heads.Round, reply: false) });
+        }
+        link.LastSyncUnixMs = _node.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        CompleteRound(heads.Round, link, missing);
+    }
+
+    private void CompleteRound(ulong round, Link link, long missing)
+    {
+        if (_rounds.TryGetValue(round, out var waiter) && waiter.Peer.Equals(link.Peer) && _rounds.TryRemove(round, out _))
+        {
+            waiter.Missing.TrySetResult(missing);
+        }
+    }
+
+    private static string Key(ReadOnlySpan<byte> author, ReadOnlySpan<byte> channel) =>
+        Convert.ToHexString(author) + Convert.ToHexString(channel);
+
+    private void OnWant(Link link, Want want)
+    {
+        foreach (var range in want.Ranges)
+        {
+            if (range.Author.Length != 32 || range.Channel.Length != 32 || range.FromSeq == 0 || range.ToSeq < range.FromSeq)
+            {
+                Violation(link, "malformed range", 25);
+                return;
+            }
+        }
+        Serve(link, want.Ranges.ToList());
+    }
+
+    /// <summary>Streams the ranges to the peer in bounded batches, in the background, skipping what the peer may not receive.</summary>
+    private void Serve(Link link, IReadOnlyList<ChainRange> ranges)
+    {
+        var self = _node.Identity.Id;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var range in ranges)
+                {
+                    var next = range.FromSeq;
+                    while (next <= range.ToSeq && !link.Token.IsCancellationRequested)
+                    {
+                        var batch = _node.Store.Range(range.Author.Span, range.Channel.Span, next, range.ToSeq, _options.MaxBatchRecords, _options.MaxBatchBytes);
+                        if (batch.Count == 0)
+                        {
+                            break;
+                        }
+                        var frame = new Records { Eager = false };
+                        foreach (var record in batch)
+                        {
+                            if (!TlpPolicy.MaySend(record.Header, self, link.Peer))
+                            {
+                                goto nextRange; // a chain is shareable as a whole or not at all
+                            }
+                            frame.Records_.Add(record.ToWire());
+                        }
+                        await link.SendBulkAsync(new LinkFrame { Records = frame }).ConfigureAwait(false);
+                        next = batch[^1].Header.Seq + 1;
+                    }
+                nextRange:;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+    }
+
+    private void OnFetch(Link link, Fetch fetch)
+    {
+        var self = _node.Identity.Id;
+        var frame = new Records { Eager = true };
+        foreach (var raw in fetch.Ids.Take(_options.MaxBatchRecords))
+        {
+            if (raw.Length != RecordId.Length)
+            {
+                Violation(link, "malformed fetch id", 25);
+                return;
+            }
+            var stored = _node.Store.Get(RecordId.FromBytes(raw.Span));
+            if (stored is not null && TlpPolicy.MaySend(stored.Header, self, link.Peer))
+            {
+                frame.Records_.Add(stored.ToWire());
+            }
+        }
+        if (frame.Records_.Count > 0)
+        {
+            link.TrySend(new LinkFrame { Records = frame });
+        }
+    }
+
+    private async ValueTask OnRecordsAsync(Link link, Records records)
+    {
+        var count = records.Records_.Count;
+        if (count == 0)
+        {
+            return;
+        }
+        if (count > _options.MaxBatchRecords)
+        {
+            Violation(link, $"batch of {count} records (limit {_options.MaxBatchRecords})", 25);
+            return;
+        }
+        var results = new ValidationResult[count];
+        if (count >= 16)
+        {
+            await Task.Run(() => Parallel.For(0, count, i => results[i] = _node.Validator.Validate(records.Records_[i]))).ConfigureAwait(false);
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                results[i] = _node.Validator.Validate(records.Records_[i]);
+            }
+        }
+        var roster = _mesh.Roster;
+        var self = _node.Identity.Id;
+        var accepted = new List<ValidatedRecord>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var result = results[i];
+            var rejection = result.Rejection
+                ?? TlpPolicy.CheckIncoming(result.Record!.Header, self, link.Peer, roster)
+                ?? CheckSpecialKinds(result.Record!);
+            if (rejection is not null)
+            {
+                var id = result.Record?.Id.ToString() ?? RecordId.OfHeader(records.Records_[i].Header.Span).ToString();
+                MeshLog.RecordRejected(_logger, id, link.Peer.Text, rejection.ToString());
+                _scores.Penalise(link.Peer, PeerScores.PenaltyFor(rejection.Reason), rejection.Code);
+                continue;
+            }
+            accepted.Add(result.Record!);
+        }
+        if (accepted.Count == 0)
+        {
+            return;
+        }
+        var outcomes = _node.Store.InsertBatch(accepted);
+        var stored = new List<ValidatedRecord>(accepted.Count);
+        var gap = false;
+        var membershipChanged = false;
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            var outcome = outcomes[i];
+            switch (outcome.Status)
+            {
+                case StoreStatus.Stored:
+                    stored.Add(accepted[i]);
+                    _pendingFetch.TryRemove(accepted[i].Id, out _);
+                    membershipChanged |= accepted[i].Header.Kind is RecordKind.MemberCard;
+                    if (accepted[i].Header.Kind == RecordKind.ForkProof)
+                    {
+                        StoreForkProof(accepted[i]);
+                    }
+                    break;
+                case StoreStatus.Duplicate:
+                    Interlocked.Increment(ref _duplicates);
+                    break;
+                case StoreStatus.Rejected when outcome.Rejection!.Reason == RejectReason.Equivocation:
+                    MeshLog.EquivocationDetected(_logger, accepted[i].Author.Text, accepted[i].Seq);
+                    await ReportForkAsync(accepted[i]).ConfigureAwait(false);
+                    break;
+                case StoreStatus.Rejected when outcome.Rejection!.Reason == RejectReason.ChainGap:
+                    gap = true;
+                    break;
+                case StoreStatus.Rejected:
+                    MeshLog.RecordRejected(_logger, accepted[i].Id.ToString(), link.Peer.Text, outcome.Rejection!.ToString());
+                    _scores.Penalise(link.Peer, PeerScores.PenaltyFor(outcome.Rejection.Reason), outcome.Rejection.Code);
+                    break;
+            }
+        }
+        Interlocked.Add(ref _received, stored.Count);
+        MeshLog.RecordsReceived(_logger, stored.Count, count, link.Peer.Text);
+        if (membershipChanged)
+        {
+            _mesh.Recompute();
+        }
+        if (records.Eager && stored.Count > 0)
+        {
+            Disseminate(stored, link.Peer);
+        }
+        if (gap)
+        {
+            _ = StartRound(link);
+        }
+    }
+
+    /// <summary>Kind-specific checks of membership payloads.</summary>
+    private Rejection? CheckSpecialKinds(ValidatedRecord record)
+    {
+        if (record.Payload is null)
+        {
+            return null;
+        }
+        switch (record.Header.Kind)
+        {
+            case RecordKind.Charter:
+                var document = CharterDocument.Parser.ParseFrom(record.Payload);
+                if (_mesh.MeshId is { } mesh && !Core.Membership.CharterRules.MeshIdOf(document.Charter.Span).AsSpan().SequenceEqual(mesh))
+                {
+                    return new Rejection(RejectReason.WrongMesh, "a charter record for another mesh");
+                }
+                return null;
+            case RecordKind.ForkProof:
+                return ForkProofProblem(ForkProofPayload.Parser.ParseFrom(record.Payload)) is { } problem
+                    ? new Rejection(RejectReason.Malformed, "fork proof does not prove a fork: " + problem)
+                    : null;
+            default:
+                return null;
+        }
+    }
+
+    private string? ForkProofProblem(ForkProofPayload proof)
+    {
+        if (proof.First is null || proof.Second is null)
+        {
+            return "it needs two records";
+        }
+        var a = _node.Validator.Validate(proof.First.Header.ToByteArray(), proof.First.Signature.ToByteArray(), null);
+        var b = _node.Validator.Validate(proof.Second.Header.ToByteArray(), proof.Second.Signature.ToByteArray(), null);
+        if (!a.IsValid || !b.IsValid)
+        {
+            return "a header does not verify";
+        }
+        var ha = a.Record!.Header;
+        var hb = b.Record!.Header;
+        if (ha.Author != hb.Author || ha.Channel != hb.Channel || ha.Seq != hb.Seq || a.Record.Id == b.Record.Id)
+        {
+            return "the headers are not two different records at one (author, channel, seq)";
+        }
+        return null;
+    }
+
+    private void StoreForkProof(ValidatedRecord record)
+    {
+        var proof = ForkProofPayload.Parser.ParseFrom(record.Payload);
+        _node.Store.AddForkProof(proof.First.Header.ToByteArray(), proof.Second.Header.ToByteArray(), proof.Second.Signature.ToByteArray());
+    }
+
+    /// <summary>Publishes a fork proof for an equivocation seen for the first time, so every member learns of it.</summary>
+    private async ValueTask ReportForkAsync(ValidatedRecord second)
+    {
+        var first = _node.Store.GetAt(second.Header.Author.Span, second.Channel, second.Seq);
+        if (first is null || !TlpPolicy.Entitled(second.Header, _node.Identity.Id) || second.Header.Audience.Count > 0)
+        {
+            return; // fork proofs go to the whole mesh, so only forks on the mesh channel are reported
+        }
+        var already = _node.Store.OfKind(RecordKind.ForkProof).Any(r => r.Author.Equals(_node.Identity.Id) && r.Payload is { } p &&
+            ForkProofPayload.Parser.ParseFrom(p).Second.Header.Span.SequenceEqual(second.HeaderBytes));
+        if (already)
+        {
+            return;
+        }
+        var payload = new ForkProofPayload
+        {
+            First = new SignedRecord { Header = ByteString.CopyFrom(first.HeaderBytes), Signature = ByteString.CopyFrom(first.Signature) },
+            Second = new SignedRecord { Header = ByteString.CopyFrom(second.HeaderBytes), Signature = ByteString.CopyFrom(second.Signature) },
+        };
+        try
+        {
+            await _node.PublishAsync(new RecordDraft { Kind = RecordKind.ForkProof, Tlp = Tlp.Clear, Payload = payload.ToByteArray() }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (PublishRefusedException)
+        {
+            // A node that cannot publish still keeps the fork proof row the store wrote.
+        }
+    }
+
+    /// <summary>Pushes fresh records eagerly to a few peers and announces them lazily to the rest.</summary>
+    public void Disseminate(IReadOnlyList<ValidatedRecord> records, NodeId? from)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var self = _node.Identity.Id;
+        var links = _links.Values.Where(l => from is null || !l.Peer.Equals(from)).ToArray();
+        if (links.Length == 0 || records.Count == 0)
+        {
+            return;
+        }
+        lock (_randomGate)
+        {
+            _random.Shuffle(links);
+        }
+        var eager = 0;
+        var lazy = new List<NodeId>();
+        foreach (var link in links)
+        {
+            var allowed = records.Where(r => TlpPolicy.MaySend(r.Header, self, link.Peer)).ToList();
+            if (allowed.Count == 0)
+            {
+                continue;
+            }
+            var isRed = allowed.Any(r => r.Header.Tlp == Tlp.Red);
+            if (eager < _options.EagerFanout || isRed)
+            {
+                var frame = new Records { Eager = true };
+                frame.Records_.AddRange(allowed.Select(r => r.ToWire()));
+                link.TrySend(new LinkFrame { Records = frame });
+                eager++;
+            }
+            else
+            {
+                lazy.Add(link.Peer);
+            }
+        }
+        if (lazy.Count > 0)
+        {
+            Announce?.Invoke(records, lazy);
+        }
+    }
+
+    /// <summary>A peer announced records over UDP; fetch the ones still missing after a short grace period.</summary>
+    public void OnAnnounced(NodeId peer, IHave ihave)
+    {
+        ArgumentNullException.ThrowIfNull(ihave);
+        var missing = new List<RecordId>();
+        foreach (var head in ihave.Records.Take(_options.MaxBatchRecords))
+        {
+            if (head.Head_.Length != RecordId.Length)
+            {
+                continue;
+            }
+            var id = RecordId.FromBytes(head.Head_.Span);
+            if (!_node.Store.Contains(id) && _pendingFetch.TryAdd(id, 0))
+            {
+                missing.Add(id);
+            }
+        }
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(_options.FetchDelay, _node.Time).ConfigureAwait(false);
+            var still = missing.Where(id => !_node.Store.Contains(id)).ToList();
+            foreach (var id in missing)
+            {
+                _pendingFetch.TryRemove(id, out _);
+            }
+            if (still.Count > 0 && _links.TryGetValue(peer, out var link))
+            {
+                var fetch = new Fetch();
+                fetch.Ids.AddRange(still.Select(id => ByteString.CopyFrom(id.Span)));
+                link.TrySend(new LinkFrame { Fetch = fetch });
+            }
+        });
+    }
+
+    /// <summary>Runs rounds with every linked peer until none has records this node lacks, or the time is up.</summary>
+    public async Task<(bool InSync, long Missing, IReadOnlyList<NodeId> Peers)> WaitInSyncAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = _node.Time.GetUtcNow() + timeout;
+        long missing = 0;
+        IReadOnlyList<NodeId> peers = [];
+        do
+        {
+            var links = _links.Values.ToArray();
+            peers = links.Select(l => l.Peer).ToList();
+            var rounds = links.Select(l => StartRound(l)).ToArray();
+            missing = 0;
+            var complete = true;
+            foreach (var round in rounds)
+            {
+                var remaining = deadline - _node.Time.GetUtcNow();
+                if (remaining <= TimeSpan.Zero)
+                {
+                    complete = false;
+                    break;
+                }
+                try
+                {
+                    missing += await round.WaitAsync(remaining < TimeSpan.FromSeconds(5) ? remaining : TimeSpan.FromSeconds(5), _node.Time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is TimeoutException or TaskCanceledException)
+                {
+                    complete = false;
+                }
+            }
+            if (complete && missing == 0)
+            {
+                return (true, 0, peers);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _node.Time, cancellationToken).ConfigureAwait(false);
+        }
+        while (_node.Time.GetUtcNow() < deadline);
+        return (false, missing, peers);
+    }
+}
