@@ -177,18 +177,17 @@ public sealed class RecordStore : IDisposable
         if (header.Kind == RecordKind.Retraction)
         {
             var target = RecordId.FromBytes(header.References.First(r => r.Type == ReferenceType.Retracts).RecordId.Span);
+            // Whether a retraction may take effect depends on its target, which this node may
+            // see later or never (another channel). Refusing the record would make the outcome
+            // depend on arrival order and block the author's chain on this node only, so a
+            // retraction of another author's record, or of a retraction, is stored without effect.
             var targetRow = ScalarBlob(tx, "SELECT author FROM records WHERE id = $id", ("$id", target.ToArray()));
-            if (targetRow is not null && !targetRow.AsSpan().SequenceEqual(author))
-            {
-                return new(record.Id, StoreStatus.Rejected, new Rejection(RejectReason.InvalidReference,
-                    $"record {target} was written by another author; only its author can retract it"));
-            }
             var targetKind = ScalarLong(tx, "SELECT kind FROM records WHERE id = $id", ("$id", target.ToArray()));
-            if (targetKind == (long)RecordKind.Retraction)
+            var foreign = targetRow is not null && !targetRow.AsSpan().SequenceEqual(author);
+            if (!foreign && targetKind != (long)RecordKind.Retraction)
             {
-                return new(record.Id, StoreStatus.Rejected, new Rejection(RejectReason.InvalidReference, "a retraction cannot be retracted"));
+                retractTarget = target;
             }
-            retractTarget = target;
         }
 
         var now = Now();
@@ -208,7 +207,7 @@ public sealed class RecordStore : IDisposable
             ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$id", record.Id.ToArray()), ("$au", audienceBlob),
             ("$r", header.Tlp == Tlp.Red ? 1L : 0L));
 
-        var pendingReason = PendingRetractionReason(tx, record.Id, author);
+        var pendingReason = header.Kind == RecordKind.Retraction ? null : PendingRetractionReason(tx, record.Id, author);
         if (pendingReason is not null)
         {
             MarkPurged(tx, record.Id, now, "retracted: " + pendingReason);
@@ -259,6 +258,13 @@ public sealed class RecordStore : IDisposable
             return;
         }
         var purged = ScalarLong(tx, "SELECT purged_ms FROM records WHERE id = $id", ("$id", record.Id.ToArray()));
+        var expires = record.Header.ExpiresUnixMs;
+        if (purged is null && expires != 0 && expires <= Now())
+        {
+            // The payload arrived after its expiry: treat it as expired on arrival.
+            MarkPurged(tx, record.Id, Now(), "expired");
+            return;
+        }
         if (purged is null)
         {
             Execute(tx, "INSERT OR IGNORE INTO payloads (record_id, bytes) VALUES ($id, $b)", ("$id", record.Id.ToArray()), ("$b", record.Payload));

@@ -75,7 +75,7 @@ public sealed class GlobalOptions
 {
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "The node's data directory (default: $I4C_DATA, else ~/.local/share/i4c).",
+        Description = "The node's data directory (default: $I4C_DATA, else $XDG_DATA_HOME/i4c, else ~/.local/share/i4c).",
         Recursive = true,
     };
 

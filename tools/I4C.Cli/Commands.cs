@@ -357,6 +357,7 @@ public static class Commands
         var command = new Command("show", "Show one record with its content.") { id };
         command.SetAction(async (parse, ct) =>
         {
+            RequireRecordId(parse.GetValue(id));
             using var node = NodeConnection.Open(ctx.DataFor(parse));
             var r = await node.Client.ShowAsync(new ShowRequest { Id = parse.GetValue(id)! }, NodeConnection.Options(ct)).ConfigureAwait(false);
             IMessage? content = r.ContentCase switch
@@ -475,6 +476,7 @@ public static class Commands
         var command = new Command("retract", "Retract one of this node's records: its payload is purged, its header stays.") { id, reason };
         command.SetAction(async (parse, ct) =>
         {
+            RequireRecordId(parse.GetValue(id));
             using var node = NodeConnection.Open(ctx.DataFor(parse));
             var reply = await node.Client.RetractAsync(new RetractRequest { Id = parse.GetValue(id)!, Reason = parse.GetValue(reason)! }, NodeConnection.Options(ct)).ConfigureAwait(false);
             if (ctx.Json(parse))
@@ -519,6 +521,15 @@ public static class Commands
             return reply.Failures.Count == 0 ? ExitCodes.Ok : ExitCodes.VerifyFailed;
         });
         return command;
+    }
+
+    private static void RequireRecordId(string? text)
+    {
+        var t = text?.Trim() ?? string.Empty;
+        if (t.Length < 8 || t.Length > 64 || !t.All(Uri.IsHexDigit))
+        {
+            throw new CliException(ExitCodes.Usage, $"'{text}' is not a record id: give the 64 hex digits `i4c feed` shows, or at least the first 8.");
+        }
     }
 
     private static JsonObject SummaryJson(RecordSummary r)

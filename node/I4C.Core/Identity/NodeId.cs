@@ -25,7 +25,7 @@ public sealed class NodeId : IEquatable<NodeId>
     /// <summary>The 52-character lower-case base32 text form.</summary>
     public string Text { get; }
 
-    /// <summary>A short human fingerprint, e.g. <c>K7QD-3MZB-XW2A-9FTE</c>: base32 of the first 80 bits of SHA-256("I4C-FINGERPRINT-V1" || key).</summary>
+    /// <summary>A short human fingerprint, e.g. <c>K7QD-3MZB-XW2A-4FTE</c>: base32 of the first 80 bits of SHA-256("I4C-FINGERPRINT-V1" || key).</summary>
     public string Fingerprint
     {
         get

@@ -5,6 +5,9 @@ namespace I4C.Core.Records;
 /// <summary>Parses durations as operators write them: 90m, 12h, 30d, 2w, or ISO 8601 (P30D).</summary>
 public static class Durations
 {
+    /// <summary>The longest duration accepted, in either form.</summary>
+    public static readonly TimeSpan Max = TimeSpan.FromDays(3650);
+
     public static bool TryParse(string? text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
@@ -17,10 +20,15 @@ public static class Durations
         {
             try
             {
-                duration = System.Xml.XmlConvert.ToTimeSpan(t);
-                return duration > TimeSpan.Zero;
+                var iso = System.Xml.XmlConvert.ToTimeSpan(t);
+                if (iso <= TimeSpan.Zero || iso > Max)
+                {
+                    return false;
+                }
+                duration = iso;
+                return true;
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or OverflowException)
             {
                 return false;
             }
@@ -30,20 +38,28 @@ public static class Durations
         {
             return false;
         }
-        TimeSpan? result = unit switch
+        // Compare in days before building a TimeSpan: TimeSpan.From* throws on overflow.
+        double days = unit switch
+        {
+            's' => n / 86_400,
+            'm' => n / 1_440,
+            'h' => n / 24,
+            'd' => n,
+            'w' => 7 * n,
+            _ => double.NaN,
+        };
+        if (double.IsNaN(days) || days > Max.TotalDays)
+        {
+            return false;
+        }
+        duration = unit switch
         {
             's' => TimeSpan.FromSeconds(n),
             'm' => TimeSpan.FromMinutes(n),
             'h' => TimeSpan.FromHours(n),
             'd' => TimeSpan.FromDays(n),
-            'w' => TimeSpan.FromDays(7 * n),
-            _ => null,
+            _ => TimeSpan.FromDays(7 * n),
         };
-        if (result is null || result.Value > TimeSpan.FromDays(3650))
-        {
-            return false;
-        }
-        duration = result.Value;
         return true;
     }
 }

@@ -112,7 +112,14 @@ public static partial class Indicators
 
     private static bool NotEmpty(string v) => !string.IsNullOrWhiteSpace(v);
 
-    private static bool IsIp(string v) => IPAddress.TryParse(v, out _) && (v.Contains('.', StringComparison.Ordinal) || v.Contains(':', StringComparison.Ordinal));
+    // IPv4 only as a canonical dotted quad: IPAddress.TryParse also takes inet_aton forms
+    // such as "10.1" or "203.0.113" (a typo for a four-octet address).
+    private static bool IsIp(string v) => IPAddress.TryParse(v, out var ip) && ip.AddressFamily switch
+    {
+        System.Net.Sockets.AddressFamily.InterNetwork => string.Equals(ip.ToString(), v, StringComparison.Ordinal),
+        System.Net.Sockets.AddressFamily.InterNetworkV6 => v.Contains(':', StringComparison.Ordinal),
+        _ => false,
+    };
 
     private static bool IsIpPort(string v) => v.Split('|') is [var ip, var port] && IsIp(ip) && int.TryParse(port, out var p) && p is >= 0 and <= 65535;
 

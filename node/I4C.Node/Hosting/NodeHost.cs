@@ -82,8 +82,8 @@ public sealed class NodeHost : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         }
 
-        using var bootLoggerFactory = LoggerFactory.Create(l => configureLogging?.Invoke(l));
-        var identity = LoadOrCreateIdentity(data, options, time, bootLoggerFactory.CreateLogger<NodeHost>());
+        var created = !data.HasIdentity;
+        var identity = LoadOrCreateIdentity(data, options, time);
         var profile = data.LoadProfile();
         var certificate = data.LoadCertificate();
         var token = data.EnsureAdminToken();
@@ -184,6 +184,10 @@ public sealed class NodeHost : IAsyncDisposable
         data.WriteEndpoint(new NodeEndpoint(Environment.ProcessId, adminUrl, runtime.MeshEndpoint, udp.Port, node.StartedAt));
 
         var logger = app.Services.GetRequiredService<ILogger<NodeHost>>();
+        if (created)
+        {
+            NodeLog.IdentityCreated(logger, identity.Id.Text, identity.Id.Fingerprint, data.Root);
+        }
         NodeLog.NodeStarted(logger, identity.Id.Text, profile.Name, adminUrl, runtime.MeshEndpoint, udp.Port, store.SchemaVersion);
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -193,16 +197,14 @@ public sealed class NodeHost : IAsyncDisposable
         return host;
     }
 
-    private static NodeIdentity LoadOrCreateIdentity(DataDirectory data, NodeOptions options, TimeProvider time, ILogger logger)
+    private static NodeIdentity LoadOrCreateIdentity(DataDirectory data, NodeOptions options, TimeProvider time)
     {
         if (data.HasIdentity)
         {
             return data.LoadIdentity();
         }
         var profile = options.FirstStartProfile ?? new NodeProfile(DefaultName(), "ZZ", MemberCategory.Other, Participation.Active);
-        var identity = data.CreateIdentity(profile, time);
-        NodeLog.IdentityCreated(logger, identity.Id.Text, identity.Id.Fingerprint, data.Root);
-        return identity;
+        return data.CreateIdentity(profile, time);
     }
 
     /// <summary>The listen address, or every up non-loopback IPv4 address when listening on all (127.0.0.1 when there is none).</summary>
@@ -244,6 +246,10 @@ public sealed class NodeHost : IAsyncDisposable
         {
             _data.DeleteEndpoint(Environment.ProcessId);
             await _app.DisposeAsync().ConfigureAwait(false);
+            // Registered as instances, so the container does not own them: close the
+            // database (checkpointing the WAL) and release the keys here.
+            Node.Store.Dispose();
+            Node.Identity.Dispose();
         }
     }
 }

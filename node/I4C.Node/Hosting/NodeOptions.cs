@@ -13,7 +13,7 @@ namespace I4C.Node.Hosting;
 /// </summary>
 public sealed record NodeOptions
 {
-    /// <summary>Data directory (keys, database, token). Default: $I4C_DATA or ~/.local/share/i4c.</summary>
+    /// <summary>Data directory (keys, database, token). Default: $I4C_DATA, else $XDG_DATA_HOME/i4c, else ~/.local/share/i4c.</summary>
     public required string DataDirectory { get; init; }
 
     /// <summary>Mesh gRPC (mTLS) listen address. Default 0.0.0.0:7411; port 0 picks a free port.</summary>
@@ -58,7 +58,7 @@ public static class NodeOptionsLoader
 {
     public const string Usage = """
         Usage: i4c-node [options]
-          --data DIR            data directory (env I4C_DATA; default ~/.local/share/i4c)
+          --data DIR            data directory (env I4C_DATA; default $XDG_DATA_HOME/i4c or ~/.local/share/i4c)
           --listen HOST:PORT    mesh gRPC endpoint (env I4C_LISTEN; default 0.0.0.0:7411; port 0 = any free port)
           --admin HOST:PORT     admin gRPC endpoint, loopback only (env I4C_ADMIN; default 127.0.0.1:7410)
           --udp PORT            UDP control-plane port (env I4C_UDP; default 7411)

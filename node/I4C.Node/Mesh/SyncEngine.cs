@@ -430,8 +430,9 @@ public sealed class SyncEngine
                 nextRange:;
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || link.Token.IsCancellationRequested)
             {
+                // The link or the node is closing.
             }
         });
     }
