@@ -241,6 +241,10 @@ public sealed class RecordStore : IDisposable
         {
             return "(reason not available)";
         }
+        if (record.Header.Encryption != EncryptionScheme.None)
+        {
+            return "(reason encrypted; readers see it in the retraction record)";
+        }
         try
         {
             return Retraction.Parser.ParseFrom(record.Payload).Reason;

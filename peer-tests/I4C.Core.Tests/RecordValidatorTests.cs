@@ -539,12 +539,44 @@ public sealed class RecordValidatorTests : IDisposable
         header.Tlp = Tlp.Red;
         header.Audience.Add(audience.Select(ByteString.CopyFrom));
         header.Channel = ByteString.CopyFrom(Channels.ForAudience(audience, red: true));
+        header.Encryption = EncryptionScheme.X25519HkdfXchacha20Poly1305;
 
         // Act
         var result = SignAndValidate(header);
 
         // Assert
         Assert.True(result.IsValid, result.Rejection?.ToString());
+    }
+
+    [Fact]
+    public void Validate_NamedAudienceWithPlainPayload_IsInvalidTlpAudience()
+    {
+        // Arrange
+        var audience = TestRecords.SortedKeys(_other, _third);
+        var header = Header();
+        header.Tlp = Tlp.Amber;
+        header.Audience.Add(audience.Select(ByteString.CopyFrom));
+        header.Channel = ByteString.CopyFrom(Channels.ForAudience(audience));
+
+        // Act
+        var result = SignAndValidate(header);
+
+        // Assert
+        AssertRejected(result, RejectReason.InvalidTlpAudience, "encrypted");
+    }
+
+    [Fact]
+    public void Validate_EncryptedPayloadWithoutAudience_IsInvalidTlpAudience()
+    {
+        // Arrange
+        var header = Header();
+        header.Encryption = EncryptionScheme.X25519HkdfXchacha20Poly1305;
+
+        // Act
+        var result = SignAndValidate(header);
+
+        // Assert
+        AssertRejected(result, RejectReason.InvalidTlpAudience, "audience");
     }
 
     [Fact]

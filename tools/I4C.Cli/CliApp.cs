@@ -27,7 +27,9 @@ public static class CliApp
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync("i4c: " + error.Message).ConfigureAwait(false);
+                // One line per error: System.CommandLine spreads some messages (e.g. the allowed values) over several.
+                var message = string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                await stderr.WriteLineAsync("i4c: " + message).ConfigureAwait(false);
             }
             await stderr.WriteLineAsync("Run 'i4c --help' (or 'i4c COMMAND --help') for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;

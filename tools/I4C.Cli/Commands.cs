@@ -34,7 +34,8 @@ public static class Commands
         {
             var data = ctx.DataFor(parse);
             NodeProfile.TryParseCategory(parse.GetValue(category), out var cat);
-            var profile = new NodeProfile(parse.GetValue(name)!.Trim(), parse.GetValue(country)!.Trim().ToUpperInvariant(), cat,
+            var countryCode = parse.GetValue(country)!.Trim();
+            var profile = new NodeProfile(parse.GetValue(name)!.Trim(), countryCode.Length == 2 ? countryCode.ToUpperInvariant() : countryCode, cat,
                 parse.GetValue(listener) ? Participation.Listener : Participation.Active);
             if (profile.Problem() is { } problem)
             {

@@ -224,6 +224,14 @@ public sealed class RecordValidator
         {
             return new(RejectReason.InvalidTlpAudience, "the channel is not the one the audience determines");
         }
+        if (audience.Count > 0 && header.Encryption == EncryptionScheme.None)
+        {
+            return new(RejectReason.InvalidTlpAudience, "a record for an explicit audience must have its payload encrypted to that audience");
+        }
+        if (audience.Count == 0 && header.Encryption != EncryptionScheme.None)
+        {
+            return new(RejectReason.InvalidTlpAudience, "an encrypted payload needs an explicit audience");
+        }
         return null;
     }
 

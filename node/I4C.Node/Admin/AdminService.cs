@@ -379,7 +379,7 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
         }
         catch (RecordLookupException ex)
         {
-            throw new RpcException(new Status(ex.Ambiguous ? StatusCode.InvalidArgument : StatusCode.NotFound, ex.Message));
+            throw LookupFailed(ex);
         }
     }
 
@@ -395,7 +395,7 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
         }
         catch (RecordLookupException ex)
         {
-            throw new RpcException(new Status(ex.Ambiguous ? StatusCode.InvalidArgument : StatusCode.NotFound, ex.Message));
+            throw LookupFailed(ex);
         }
     }
 
@@ -435,6 +435,9 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
     }
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+
+    private static RpcException LookupFailed(RecordLookupException ex) =>
+        new(new Status(ex.Failure == LookupFailure.NotFound ? StatusCode.NotFound : StatusCode.InvalidArgument, ex.Message));
 }
 
 /// <summary>What the host learned when it bound its listeners.</summary>

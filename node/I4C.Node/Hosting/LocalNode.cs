@@ -1,5 +1,7 @@
 using Google.Protobuf;
+using I4C.Core.Crypto;
 using I4C.Core.Identity;
+using I4C.Core.Membership;
 using I4C.Core.Records;
 using I4C.Protocol.V1;
 using I4C.Storage;
@@ -13,10 +15,21 @@ public sealed class PublishRefusedException(string message, Rejection? rejection
     public Rejection? Rejection { get; } = rejection;
 }
 
-/// <summary>A record id that matches nothing, or more than one record.</summary>
-public sealed class RecordLookupException(string message, bool ambiguous) : Exception(message)
+/// <summary>Why a record lookup failed.</summary>
+public enum LookupFailure
 {
-    public bool Ambiguous { get; } = ambiguous;
+    /// <summary>A well-formed id or prefix that matches no record.</summary>
+    NotFound,
+    /// <summary>A prefix that matches more than one record.</summary>
+    Ambiguous,
+    /// <summary>Not a record id: fewer than 8 hex digits, or not hex.</summary>
+    Malformed,
+}
+
+/// <summary>A record id that is malformed, matches nothing, or matches more than one record.</summary>
+public sealed class RecordLookupException(string message, LookupFailure failure) : Exception(message)
+{
+    public LookupFailure Failure { get; } = failure;
 }
 
 public sealed record VerifyReport(long Checked, long PayloadsChecked, IReadOnlyList<(RecordId Id, Rejection Problem)> Failures);
@@ -52,6 +65,9 @@ public sealed class LocalNode : IDisposable
     /// <summary>The adopted mesh id, stamped on every record this node writes; empty before adoption.</summary>
     public byte[] MeshId { get; set; } = [];
 
+    /// <summary>Members and their keys, for encrypting to an explicit audience (set by the host once the mesh layer exists).</summary>
+    public IMemberDirectory? Directory { get; set; }
+
     /// <summary>Raised after a record this node wrote is durably stored (the sync engine disseminates it).</summary>
     public event Action<ValidatedRecord>? Published;
 
@@ -67,10 +83,27 @@ public sealed class LocalNode : IDisposable
         {
             throw Refuse("TLP:RED needs named recipients: add --to NODE[,NODE…]. A RED record is delivered only to the nodes it names.");
         }
+        var readers = new List<GroupReader>();
         if (draft.Audience.Count > 0)
         {
-            throw Refuse("records for an explicit audience (--to) need end-to-end encryption to the recipients' member keys, which this node version does not provide yet; publish to all members instead.");
+            if (Directory?.MeshId is null)
+            {
+                throw Refuse("records for named recipients (--to) are encrypted to the recipients' member keys, so this node must be in a mesh first (i4c charter adopt).");
+            }
+            var audience = draft.Audience.Where(a => !a.Equals(Identity.Id)).Distinct().ToList();
+            if (audience.Count == 0)
+            {
+                throw Refuse("the only recipient named is this node itself; name other members with --to.");
+            }
+            foreach (var recipient in audience)
+            {
+                readers.Add(Directory.Reader(recipient)
+                    ?? throw Refuse($"{recipient} is not a member of this mesh; `i4c members` lists who can receive records."));
+            }
+            readers.Add(Directory.Reader(Identity.Id) ?? new GroupReader(Identity.Id, Identity.AgreementPublicKey));
+            draft = draft with { Audience = audience };
         }
+        CheckDerivedLabels(draft);
         await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         ValidationResult result;
         try
@@ -80,6 +113,11 @@ public sealed class LocalNode : IDisposable
             if (draft.MeshId.Length == 0 && MeshId.Length > 0)
             {
                 draft = draft with { MeshId = MeshId };
+            }
+            if (readers.Count > 0 && draft.Encryption == EncryptionScheme.None)
+            {
+                var binding = GroupCrypto.Binding(draft.MeshId, Identity.Id.PublicKey, channel, seq + 1, draft.Kind, draft.Tlp);
+                draft = draft with { Payload = GroupCrypto.Seal(draft.Payload, binding, readers), Encryption = EncryptionScheme.X25519HkdfXchacha20Poly1305 };
             }
             var wire = RecordWriter.Sign(Identity, draft, seq + 1, head, Time.GetUtcNow());
             result = Validator.Validate(wire);
@@ -102,6 +140,35 @@ public sealed class LocalNode : IDisposable
         return result.Record!;
     }
 
+    /// <summary>A record derived from others carries at least the strictest of their labels (those this node holds).</summary>
+    private void CheckDerivedLabels(RecordDraft draft)
+    {
+        foreach (var reference in draft.References.Where(r => r.Type == ReferenceType.DerivedFrom && r.RecordId.Length == RecordId.Length))
+        {
+            var source = Store.Get(RecordId.FromBytes(reference.RecordId.Span));
+            if (source is not null && (int)source.Header.Tlp > (int)draft.Tlp && !source.Author.Equals(Identity.Id))
+            {
+                throw Refuse($"this record derives from {source.Id}, labelled {TlpLabels.Display(source.Header.Tlp)}; it must carry at least that label (only the source can relabel).");
+            }
+        }
+    }
+
+    /// <summary>The plaintext payload of a stored record as this node may read it: decrypted when it is a reader; null when purged or not readable here.</summary>
+    public byte[]? ReadPayload(StoredRecord stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (stored.Payload is null)
+        {
+            return null;
+        }
+        if (stored.Header.Encryption == EncryptionScheme.None)
+        {
+            return stored.Payload;
+        }
+        var binding = GroupCrypto.Binding(stored.Header.MeshId.Span, stored.Header.Author.Span, stored.Header.Channel.Span, stored.Header.Seq, stored.Header.Kind, stored.Header.Tlp);
+        return GroupCrypto.Open(stored.Payload, binding, Identity);
+    }
+
     private PublishRefusedException Refuse(string message, Rejection? rejection = null)
     {
         NodeLog.PublishRefused(_logger, message);
@@ -114,18 +181,18 @@ public sealed class LocalNode : IDisposable
         var text = (idOrPrefix ?? string.Empty).Trim().ToLowerInvariant();
         if (text.Length < 8 || !text.All(Uri.IsHexDigit))
         {
-            throw new RecordLookupException($"'{idOrPrefix}' is not a record id: give the 64 hex digits `i4c feed` shows, or at least the first 8.", ambiguous: false);
+            throw new RecordLookupException($"'{idOrPrefix}' is not a record id: give the 64 hex digits `i4c feed` shows, or at least the first 8.", LookupFailure.Malformed);
         }
         if (RecordId.TryParse(text, out var id))
         {
-            return Store.Get(id) ?? throw new RecordLookupException($"no record {text} on this node; `i4c feed` lists what it holds.", ambiguous: false);
+            return Store.Get(id) ?? throw new RecordLookupException($"no record {text} on this node; `i4c feed` lists what it holds.", LookupFailure.NotFound);
         }
         var matches = Store.FindByPrefix(text, 2);
         return matches.Count switch
         {
-            0 => throw new RecordLookupException($"no record starts with {text} on this node; `i4c feed` lists what it holds.", ambiguous: false),
+            0 => throw new RecordLookupException($"no record starts with {text} on this node; `i4c feed` lists what it holds.", LookupFailure.NotFound),
             1 => Store.Get(matches[0])!,
-            _ => throw new RecordLookupException($"more than one record starts with {text}; give more digits.", ambiguous: true),
+            _ => throw new RecordLookupException($"more than one record starts with {text}; give more digits.", LookupFailure.Ambiguous),
         };
     }
 
@@ -150,6 +217,7 @@ public sealed class LocalNode : IDisposable
             throw Refuse($"record {target.Id} is already retracted ({target.PurgeReason}).");
         }
         var payload = new Retraction { Target = ByteString.CopyFrom(target.Id.Span), Reason = reason.Trim() }.ToByteArray();
+        // The retraction goes to the same audience on the same channel as its target.
         var draft = new RecordDraft
         {
             Kind = RecordKind.Retraction,

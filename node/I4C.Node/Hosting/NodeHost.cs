@@ -154,6 +154,7 @@ public sealed class NodeHost : IAsyncDisposable
         var mesh = app.Services.GetRequiredService<MeshState>();
         var connections = app.Services.GetRequiredService<ConnectionManager>();
         connections.Ticked += udp.Maintain;
+        node.Directory = mesh;
         mesh.Load();
         try
         {

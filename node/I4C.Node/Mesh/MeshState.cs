@@ -14,7 +14,7 @@ namespace I4C.Node.Mesh;
 /// membership records it holds, and its own member card. Recomputed whenever a
 /// membership record is stored.
 /// </summary>
-public sealed class MeshState
+public sealed class MeshState : IMemberDirectory
 {
     private readonly LocalNode _node;
     private readonly ILogger<MeshState> _logger;
@@ -38,6 +38,9 @@ public sealed class MeshState
     public byte[]? MeshId => _roster.MeshId;
 
     public bool HasMesh => _roster.MeshId is not null;
+
+    public Core.Crypto.GroupReader? Reader(NodeId node) =>
+        _roster.Get(node) is { } member ? new Core.Crypto.GroupReader(member.Id, member.Card.X25519Key.ToByteArray()) : null;
 
     /// <summary>SHA-256 of this node's TLS certificate (what its card pins).</summary>
     public byte[] CertificateHash { get; set; } = [];

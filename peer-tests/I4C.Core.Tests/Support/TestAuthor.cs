@@ -38,8 +38,19 @@ internal sealed class TestAuthor : IDisposable
     public ValidatedRecord WriteAt(RecordDraft draft, ulong seq, RecordId prev) =>
         _validator.MustValidate(SignAt(draft, seq, prev));
 
-    public SignedRecord SignAt(RecordDraft draft, ulong seq, RecordId prev) =>
-        RecordWriter.Sign(Identity, draft, seq, prev, _time.GetUtcNow());
+    /// <summary>
+    /// Signs at a position. A draft for an explicit audience is marked encrypted, as the
+    /// validator requires; these store-level tests keep its payload bytes as they are
+    /// (real encryption is covered by GroupCryptoTests and the node tests).
+    /// </summary>
+    public SignedRecord SignAt(RecordDraft draft, ulong seq, RecordId prev)
+    {
+        if (draft.Audience.Count > 0 && draft.Encryption == I4C.Protocol.V1.EncryptionScheme.None)
+        {
+            draft = draft with { Encryption = I4C.Protocol.V1.EncryptionScheme.X25519HkdfXchacha20Poly1305 };
+        }
+        return RecordWriter.Sign(Identity, draft, seq, prev, _time.GetUtcNow());
+    }
 
     public void Dispose() => Identity.Dispose();
 }
