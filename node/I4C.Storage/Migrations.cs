@@ -81,6 +81,24 @@ public static class Migrations
         );
         CREATE INDEX records_kind_author ON records (kind, author, seq);
         """,
+        // 5: the audit log of non-CLEAR records sent to peers, and receipts this node sent.
+        """
+        CREATE TABLE audit (
+            record_id BLOB NOT NULL,
+            peer      BLOB NOT NULL,
+            tlp       INTEGER NOT NULL,
+            kind      INTEGER NOT NULL,
+            sent_ms   INTEGER NOT NULL
+        );
+        CREATE INDEX audit_record ON audit (record_id);
+        CREATE INDEX audit_time ON audit (sent_ms);
+        CREATE TABLE receipts_sent (
+            target  BLOB NOT NULL,
+            type    INTEGER NOT NULL,
+            sent_ms INTEGER NOT NULL,
+            PRIMARY KEY (target, type)
+        );
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -45,6 +45,9 @@ public sealed record StoredRecord(
 /// <summary>Two headers one author signed for the same (channel, seq).</summary>
 public sealed record ForkProof(NodeId Author, byte[] Channel, ulong Seq, RecordId FirstId, RecordId SecondId, byte[] SecondHeader, byte[] SecondSignature, long DetectedUnixMs);
 
+/// <summary>One line of the audit log.</summary>
+public sealed record AuditEntry(RecordId Record, NodeId Peer, Tlp Tlp, RecordKind Kind, long SentUnixMs);
+
 /// <summary>The head of one (author, channel) chain, with the channel's audience (empty = all members) and whether it is a RED chain.</summary>
 public sealed record ChainHead(byte[] Author, byte[] Channel, ulong Seq, RecordId HeadId, IReadOnlyList<byte[]> Audience, bool Red);
 
@@ -575,6 +578,67 @@ public sealed class RecordStore : IDisposable
             }
             purged = ScalarLong(null, "SELECT count(*) FROM records WHERE purged_ms IS NOT NULL") ?? 0;
             return new StoreCounts(rows, total, purged);
+        }
+    }
+
+    /// <summary>Appends audit entries: which peer was sent which non-CLEAR records, now.</summary>
+    public void AddAudit(NodeId peer, IEnumerable<RecordHeader> sent, IEnumerable<RecordId> ids)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(sent);
+        ArgumentNullException.ThrowIfNull(ids);
+        var rows = sent.Zip(ids).Where(p => p.First.Tlp != Tlp.Clear).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            var now = Now();
+            foreach (var (header, id) in rows)
+            {
+                Execute(tx, "INSERT INTO audit (record_id, peer, tlp, kind, sent_ms) VALUES ($r, $p, $t, $k, $s)",
+                    ("$r", id.ToArray()), ("$p", peer.ToBytes()), ("$t", (long)header.Tlp), ("$k", (long)header.Kind), ("$s", now));
+            }
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Audit entries, newest first, optionally for one record.</summary>
+    public IReadOnlyList<AuditEntry> Audit(RecordId? record, int limit)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT record_id, peer, tlp, kind, sent_ms FROM audit WHERE ($r IS NULL OR record_id = $r) ORDER BY sent_ms DESC, rowid DESC LIMIT $l";
+            command.Parameters.AddWithValue("$r", record is { } r ? r.ToArray() : DBNull.Value);
+            command.Parameters.AddWithValue("$l", limit);
+            using var reader = command.ExecuteReader();
+            var list = new List<AuditEntry>();
+            while (reader.Read())
+            {
+                list.Add(new AuditEntry(RecordId.FromBytes((byte[])reader[0]), NodeId.FromPublicKey((byte[])reader[1]), (Tlp)reader.GetInt32(2), (RecordKind)reader.GetInt32(3), reader.GetInt64(4)));
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Marks a receipt as sent; false when this node had already sent it.</summary>
+    public bool MarkReceiptSent(RecordId target, int type)
+    {
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = "INSERT OR IGNORE INTO receipts_sent (target, type, sent_ms) VALUES ($t, $y, $s)";
+            command.Parameters.AddWithValue("$t", target.ToArray());
+            command.Parameters.AddWithValue("$y", (long)type);
+            command.Parameters.AddWithValue("$s", Now());
+            var inserted = command.ExecuteNonQuery() == 1;
+            tx.Commit();
+            return inserted;
         }
     }
 

@@ -20,6 +20,74 @@ public static class Commands
         yield return Show(ctx);
         yield return Retract(ctx);
         yield return Verify(ctx);
+        yield return Receipts(ctx);
+        yield return Audit(ctx);
+    }
+
+    private static Command Receipts(CliContext ctx)
+    {
+        var id = new Argument<string>("ID") { Description = "One of this node's records (id or unique prefix)." };
+        var command = new Command("receipts", "Who has received and read one of this node's restricted records.") { id };
+        command.SetAction(async (parse, ct) =>
+        {
+            RequireRecordId(parse.GetValue(id));
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.ReceiptsAsync(new ReceiptsRequest { Id = parse.GetValue(id)! }, NodeConnection.Options(ct)).ConfigureAwait(false);
+            if (ctx.Json(parse))
+            {
+                var recipients = new JsonArray();
+                foreach (var r in reply.Recipients)
+                {
+                    recipients.Add(new JsonObject { ["nodeId"] = r.NodeId, ["name"] = r.Name, ["delivered"] = Output.Iso(r.DeliveredUnixMs), ["read"] = Output.Iso(r.ReadUnixMs) });
+                }
+                Output.Json(ctx.Out, new JsonObject { ["id"] = reply.Id, ["tlp"] = TlpLabels.Short(reply.Tlp), ["recipients"] = recipients });
+                return ExitCodes.Ok;
+            }
+            if (reply.Recipients.Count == 0)
+            {
+                ctx.Out.WriteLine($"{reply.Id[..16]}… went to all members; receipts are for records with named recipients.");
+                return ExitCodes.Ok;
+            }
+            Output.Table(ctx.Out, ["RECIPIENT", "NAME", "DELIVERED", "READ"], reply.Recipients.Select(r => (IReadOnlyList<string>)[
+                r.NodeId[..12], r.Name, Output.Time(r.DeliveredUnixMs), Output.Time(r.ReadUnixMs)]));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Audit(CliContext ctx)
+    {
+        var id = new Option<string?>("--id") { Description = "Only this record (id or unique prefix)." };
+        var limit = new Option<int>("--limit") { Description = "At most this many entries, newest first (default 100).", DefaultValueFactory = _ => 100 };
+        var command = new Command("audit", "Which peer received which non-CLEAR record, and when.") { id, limit };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(id) is { } one)
+            {
+                RequireRecordId(one);
+            }
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.AuditAsync(new AuditRequest { Id = parse.GetValue(id) ?? string.Empty, Limit = parse.GetValue(limit) }, NodeConnection.Options(ct)).ConfigureAwait(false);
+            if (ctx.Json(parse))
+            {
+                var entries = new JsonArray();
+                foreach (var e in reply.Entries)
+                {
+                    entries.Add(new JsonObject { ["record"] = e.RecordId, ["peer"] = e.Peer, ["peerName"] = e.PeerName, ["tlp"] = TlpLabels.Short(e.Tlp), ["kind"] = RecordKinds.Name(e.Kind), ["sent"] = Output.Iso(e.SentUnixMs) });
+                }
+                Output.Json(ctx.Out, new JsonObject { ["entries"] = entries });
+                return ExitCodes.Ok;
+            }
+            if (reply.Entries.Count == 0)
+            {
+                ctx.Out.WriteLine("No non-CLEAR record has been sent to a peer.");
+                return ExitCodes.Ok;
+            }
+            Output.Table(ctx.Out, ["SENT", "RECORD", "KIND", "TLP", "PEER", "NAME"], reply.Entries.Select(e => (IReadOnlyList<string>)[
+                Output.Time(e.SentUnixMs), e.RecordId[..16], RecordKinds.Name(e.Kind), TlpLabels.Display(e.Tlp), e.Peer[..12], e.PeerName]));
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command Init(CliContext ctx)
@@ -367,6 +435,7 @@ public static class Commands
                 ShowReply.ContentOneofCase.Incident => r.Incident,
                 ShowReply.ContentOneofCase.Practice => r.Practice,
                 ShowReply.ContentOneofCase.Retraction => r.Retraction,
+                ShowReply.ContentOneofCase.Receipt => r.Receipt,
                 _ => null,
             };
             if (ctx.Json(parse))
@@ -398,6 +467,10 @@ public static class Commands
                 ("Chain", $"seq {s.Seq} on channel {s.Channel[..16]}…"),
                 ("Audience", s.Audience.Count == 0 ? "all members" : string.Join(", ", s.Audience)),
             };
+            if (r.Encryption != EncryptionScheme.None)
+            {
+                pairs.Add(("Encryption", "end-to-end to the audience and the author (stored encrypted)"));
+            }
             if (s.ExpiresUnixMs != 0)
             {
                 pairs.Add(("Expires", Output.Time(s.ExpiresUnixMs)));
@@ -463,6 +536,9 @@ public static class Commands
                 break;
             case Retraction r:
                 w.WriteLine($"Retracts {Convert.ToHexStringLower(r.Target.Span)}: {r.Reason}");
+                break;
+            case Receipt r:
+                w.WriteLine($"Receipt: {(r.Type == ReceiptType.Read ? "read" : "delivered")} {Convert.ToHexStringLower(r.Target.Span)} at {Output.Time(r.AtUnixMs)}");
                 break;
             default:
                 w.WriteLine("(no readable content)");

@@ -14,6 +14,7 @@ public static class PayloadCodec
         RecordKind.Practice => Practice.Parser,
         RecordKind.Retraction => Retraction.Parser,
         RecordKind.MemberCard => MemberCard.Parser,
+        RecordKind.Receipt => Receipt.Parser,
         RecordKind.Charter => CharterDocument.Parser,
         RecordKind.ForkProof => ForkProofPayload.Parser,
         _ => null,
@@ -30,6 +31,7 @@ public static class PayloadCodec
         Retraction r => "Retraction: " + r.Reason,
         MemberCard c => $"Member card: {c.Name} ({c.Country})",
         CharterDocument => "Charter",
+        Receipt r => $"Receipt ({r.Type}) for {Convert.ToHexStringLower(r.Target.Span)[..16]}",
         ForkProofPayload => "Fork proof",
         _ => string.Empty,
     };

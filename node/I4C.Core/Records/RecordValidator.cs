@@ -228,12 +228,20 @@ public sealed class RecordValidator
         {
             return new(RejectReason.InvalidTlpAudience, "a record for an explicit audience must have its payload encrypted to that audience");
         }
+        if (audience.Count > 0 && IsMembership(header.Kind))
+        {
+            return new(RejectReason.InvalidTlpAudience, $"{RecordKinds.Name(header.Kind)} records go to all members; they cannot have an explicit audience");
+        }
         if (audience.Count == 0 && header.Encryption != EncryptionScheme.None)
         {
             return new(RejectReason.InvalidTlpAudience, "an encrypted payload needs an explicit audience");
         }
         return null;
     }
+
+    /// <summary>Membership kinds: every member must see them to compute the same roster.</summary>
+    public static bool IsMembership(RecordKind kind) => kind is RecordKind.Charter or RecordKind.MemberCard or RecordKind.Endorsement
+        or RecordKind.AgreementSignature or RecordKind.Revocation or RecordKind.KeyRotation or RecordKind.ForkProof;
 
     private static ValidationResult Fail(RejectReason reason, string detail) => new(null, new Rejection(reason, detail));
 }

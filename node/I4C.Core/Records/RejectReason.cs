@@ -37,6 +37,8 @@ public enum RejectReason
     RedRelayed,
     /// <summary>A listener member published content (listeners publish only cards, membership records and receipts).</summary>
     ListenerPublished,
+    /// <summary>A record derived from another author's record carries a lower TLP label than its source.</summary>
+    LabelLowered,
 }
 
 /// <summary>A rejection: the reason and a sentence that says what exactly was wrong.</summary>

@@ -13,7 +13,7 @@ using AdminBase = I4C.Protocol.V1.Admin.AdminBase;
 namespace I4C.Node.Admin;
 
 /// <summary>Translates Admin gRPC calls to <see cref="LocalNode"/> and back. Holds no logic of its own.</summary>
-internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores) : AdminBase
+internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores, Core.Policy.DisclosurePolicy disclosure) : AdminBase
 {
     public const int MaxTitleLength = 300;
     public const int MaxFeed = 1000;
@@ -103,13 +103,17 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
             request.Tlp == Tlp.Unspecified ? null : request.Tlp,
             limit);
         var reply = new FeedReply();
-        reply.Records.AddRange(records.Select(Summarize));
+        reply.Records.AddRange(records.Where(r => disclosure.Allows(r.Header, Core.Policy.DisclosureTarget.Operator)).Select(Summarize));
         return Task.FromResult(reply);
     }
 
-    public override Task<ShowReply> Show(ShowRequest request, ServerCallContext context)
+    public override async Task<ShowReply> Show(ShowRequest request, ServerCallContext context)
     {
         var stored = Lookup(request.Id);
+        if (!disclosure.Allows(stored.Header, Core.Policy.DisclosureTarget.Operator))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "this record is not for this node's operators."));
+        }
         var reply = new ShowReply
         {
             Summary = Summarize(stored),
@@ -117,6 +121,7 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
             PurgedUnixMs = stored.PurgedUnixMs ?? 0,
             Prev = Convert.ToHexStringLower(stored.Header.Prev.Span),
             PayloadHash = Convert.ToHexStringLower(stored.Header.PayloadHash.Span),
+            Encryption = stored.Header.Encryption,
             PayloadSize = stored.Header.PayloadSize,
             Raw = stored.ToWire(),
         };
@@ -127,8 +132,20 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
             case Incident i: reply.Incident = i; break;
             case Practice p: reply.Practice = p; break;
             case Retraction r: reply.Retraction = r; break;
+            case Receipt r: reply.Receipt = r; break;
         }
-        return Task.FromResult(reply);
+        if (reply.ContentCase != ShowReply.ContentOneofCase.None && (stored.Header.Tlp == Tlp.Red || stored.Header.ReceiptsRequested))
+        {
+            try
+            {
+                await node.SendReceiptAsync(stored, ReceiptType.Read, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (PublishRefusedException)
+            {
+                // The author is no longer a member: nobody to tell.
+            }
+        }
+        return reply;
     }
 
     public override async Task<RetractReply> Retract(RetractRequest request, ServerCallContext context)
@@ -399,15 +416,66 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
         }
     }
 
-    private static IMessage? Decode(StoredRecord stored)
+    public override Task<ReceiptsReply> Receipts(ReceiptsRequest request, ServerCallContext context)
     {
-        if (stored.Payload is null || stored.Header.Encryption != EncryptionScheme.None)
+        var target = Lookup(request.Id);
+        if (!target.Author.Equals(node.Identity.Id))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"record {target.Id} was written by {target.Author}; receipts go to the author only."));
+        }
+        var seen = new Dictionary<Core.Identity.NodeId, RecipientReceipt>();
+        foreach (var recipient in target.Header.Audience)
+        {
+            var id = Core.Identity.NodeId.FromPublicKey(recipient.Span);
+            seen[id] = new RecipientReceipt { NodeId = id.Text, Name = mesh.Roster.Get(id)?.Card.Name ?? string.Empty };
+        }
+        foreach (var stored in node.Store.OfKind(RecordKind.Receipt))
+        {
+            if (Decode(stored) is not Receipt receipt || !receipt.Target.Span.SequenceEqual(target.Id.Span) || !seen.TryGetValue(stored.Author, out var entry))
+            {
+                continue;
+            }
+            if (receipt.Type == ReceiptType.Delivered && entry.DeliveredUnixMs == 0)
+            {
+                entry.DeliveredUnixMs = receipt.AtUnixMs;
+            }
+            else if (receipt.Type == ReceiptType.Read && entry.ReadUnixMs == 0)
+            {
+                entry.ReadUnixMs = receipt.AtUnixMs;
+            }
+        }
+        var reply = new ReceiptsReply { Id = target.Id.ToString(), Tlp = target.Header.Tlp };
+        reply.Recipients.AddRange(seen.Values);
+        return Task.FromResult(reply);
+    }
+
+    public override Task<AuditReply> Audit(AuditRequest request, ServerCallContext context)
+    {
+        RecordId? id = string.IsNullOrWhiteSpace(request.Id) ? null : Lookup(request.Id).Id;
+        var limit = request.Limit <= 0 ? 100 : Math.Min(request.Limit, 10_000);
+        var reply = new AuditReply();
+        reply.Entries.AddRange(node.Store.Audit(id, limit).Select(e => new Protocol.V1.AuditEntry
+        {
+            RecordId = e.Record.ToString(),
+            Peer = e.Peer.Text,
+            PeerName = mesh.Roster.Get(e.Peer)?.Card.Name ?? string.Empty,
+            Tlp = e.Tlp,
+            Kind = e.Kind,
+            SentUnixMs = e.SentUnixMs,
+        }));
+        return Task.FromResult(reply);
+    }
+
+    private IMessage? Decode(StoredRecord stored)
+    {
+        var plaintext = node.ReadPayload(stored);
+        if (plaintext is null)
         {
             return null;
         }
         try
         {
-            return PayloadCodec.Decode(stored.Header.Kind, stored.Payload);
+            return PayloadCodec.Decode(stored.Header.Kind, plaintext);
         }
         catch (InvalidProtocolBufferException)
         {
@@ -415,7 +483,7 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
         }
     }
 
-    private static RecordSummary Summarize(StoredRecord stored)
+    private RecordSummary Summarize(StoredRecord stored)
     {
         var summary = new RecordSummary
         {

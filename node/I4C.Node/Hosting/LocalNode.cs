@@ -140,6 +140,33 @@ public sealed class LocalNode : IDisposable
         return result.Record!;
     }
 
+    /// <summary>
+    /// Sends a signed receipt for a record addressed to this node (TLP:RED, audience: the
+    /// author only), once per record and type.
+    /// </summary>
+    public async ValueTask SendReceiptAsync(StoredRecord target, ReceiptType type, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        // Never a receipt for a receipt: two nodes would acknowledge each other forever.
+        if (target.Header.Kind == RecordKind.Receipt || target.Author.Equals(Identity.Id) || target.Header.Audience.Count == 0 || !Core.Policy.TlpPolicy.Entitled(target.Header, Identity.Id) ||
+            !(target.Header.Tlp == Tlp.Red || target.Header.ReceiptsRequested) || Directory?.Reader(target.Author) is null)
+        {
+            return;
+        }
+        if (!Store.MarkReceiptSent(target.Id, (int)type))
+        {
+            return;
+        }
+        var receipt = new Receipt { Target = ByteString.CopyFrom(target.Id.Span), Type = type, AtUnixMs = Time.GetUtcNow().ToUnixTimeMilliseconds() };
+        await PublishAsync(new RecordDraft
+        {
+            Kind = RecordKind.Receipt,
+            Tlp = Tlp.Red,
+            Payload = receipt.ToByteArray(),
+            Audience = [target.Author],
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>A record derived from others carries at least the strictest of their labels (those this node holds).</summary>
     private void CheckDerivedLabels(RecordDraft draft)
     {

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -90,6 +91,8 @@ public sealed class NodeHost : IAsyncDisposable
         var store = RecordStore.Open(data.DatabasePath, time);
         var validator = new RecordValidator(RecordLimits.Default with { MaxPayloadBytes = options.MaxPayloadBytes }, time);
         var runtime = new NodeRuntimeInfo();
+        // A frame must hold the largest record the node accepts, with room for its header.
+        var meshOptions = options.Mesh with { MaxFrameBytes = Math.Max(options.Mesh.MaxFrameBytes, options.MaxPayloadBytes + 1024 * 1024) };
         var guard = new AdminGuard(token);
 
         builder.Services.AddSingleton(options);
@@ -101,7 +104,8 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddSingleton(runtime);
         builder.Services.AddSingleton(guard);
         builder.Services.AddSingleton<LocalNode>();
-        builder.Services.AddSingleton(options.Mesh);
+        builder.Services.AddSingleton(new Core.Policy.DisclosurePolicy(identity.Id, options.ExportMaxTlp));
+        builder.Services.AddSingleton(meshOptions);
         builder.Services.AddSingleton<MeshState>();
         builder.Services.AddSingleton<PeerScores>();
         builder.Services.AddSingleton<TrafficCounter>();
@@ -119,8 +123,8 @@ public sealed class NodeHost : IAsyncDisposable
             .AddServiceOptions<AdminService>(o => o.Interceptors.Add<AdminAuthInterceptor>())
             .AddServiceOptions<MeshService>(o =>
             {
-                o.MaxReceiveMessageSize = options.Mesh.MaxFrameBytes;
-                o.MaxSendMessageSize = options.Mesh.MaxFrameBytes;
+                o.MaxReceiveMessageSize = meshOptions.MaxFrameBytes;
+                o.MaxSendMessageSize = meshOptions.MaxFrameBytes;
             });
         builder.Services.AddGrpcHealthChecks();
 
@@ -144,6 +148,19 @@ public sealed class NodeHost : IAsyncDisposable
         });
 
         var app = builder.Build();
+        // The mesh listener serves the Mesh service and nothing else (a non-member learns
+        // nothing but the charter); the Admin service is guarded to its own listener.
+        app.Use(async (context, next) =>
+        {
+            if (context.Connection.LocalPort != guard.AdminPort && guard.AdminPort != 0 &&
+                !context.Request.Path.StartsWithSegments("/i4c.v1.Mesh", StringComparison.Ordinal) &&
+                !context.Request.Path.StartsWithSegments("/i4c.v1.Admin", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            await next(context).ConfigureAwait(false);
+        });
         app.MapGrpcService<AdminService>();
         app.MapGrpcService<MeshService>();
         app.MapGrpcHealthChecksService();

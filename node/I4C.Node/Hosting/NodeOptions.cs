@@ -43,6 +43,9 @@ public sealed record NodeOptions
     /// <summary>Mesh endpoints (host:port) advertised in this node's member card. Default: the listen address, or every non-loopback IPv4 address when listening on all.</summary>
     public IReadOnlyList<string> Advertise { get; init; } = [];
 
+    /// <summary>The highest TLP label any export may carry (CLEAR, GREEN, AMBER, AMBER+STRICT). Default GREEN. RED never leaves.</summary>
+    public Protocol.V1.Tlp ExportMaxTlp { get; init; } = Protocol.V1.Tlp.Green;
+
     /// <summary>Replication tunables.</summary>
     public Mesh.MeshOptions Mesh { get; init; } = new();
 
@@ -65,6 +68,7 @@ public static class NodeOptionsLoader
           --seed HOST:PORT      a seed member's mesh endpoint; repeatable (env I4C_SEEDS, comma-separated)
           --advertise HOST:PORT mesh endpoint to publish in this node's card; repeatable (env I4C_ADVERTISE)
           --peers N             how many members to keep links with (env I4C_PEERS; default 6)
+          --export-max-tlp L    highest TLP exports may carry: clear, green, amber, amber+strict (env I4C_EXPORT_MAX_TLP; default green)
           --log-format text|json  log line format (env I4C_LOG_FORMAT; default text)
           --max-payload BYTES   largest payload accepted (env I4C_MAX_PAYLOAD; default 1048576)
           --name NAME --country CC --category eu-city|non-eu-city|other [--listener]
@@ -74,7 +78,7 @@ public static class NodeOptionsLoader
         """;
 
     private static readonly string[] Flags =
-        ["--data", "--listen", "--admin", "--udp", "--seed", "--advertise", "--peers", "--log-format", "--max-payload", "--name", "--country", "--category"];
+        ["--data", "--listen", "--admin", "--udp", "--seed", "--advertise", "--peers", "--export-max-tlp", "--log-format", "--max-payload", "--name", "--country", "--category"];
 
     public static NodeOptions Load(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
@@ -167,6 +171,14 @@ public static class NodeOptionsLoader
                 throw new NodeOptionsException($"--peers '{peers}': give a number of peers from 1 to 64.");
             }
             options = options with { Mesh = options.Mesh with { TargetPeers = n } };
+        }
+        if (Pick("--export-max-tlp", "I4C_EXPORT_MAX_TLP", "exportMaxTlp") is { } ceiling)
+        {
+            if (!Core.Records.TlpLabels.TryParse(ceiling, out var label) || label == Protocol.V1.Tlp.Red)
+            {
+                throw new NodeOptionsException($"--export-max-tlp '{ceiling}': use clear, green, amber or amber+strict (RED never leaves the node).");
+            }
+            options = options with { ExportMaxTlp = label };
         }
         if (Pick("--log-format", "I4C_LOG_FORMAT", "logFormat") is { } format)
         {
@@ -263,7 +275,7 @@ public static class NodeOptionsLoader
         {
             throw new NodeOptionsException($"{path} is not valid JSON: {ex.Message}");
         }
-        var known = new[] { "listen", "admin", "udp", "seeds", "advertise", "peers", "logFormat", "maxPayload" };
+        var known = new[] { "listen", "admin", "udp", "seeds", "advertise", "peers", "exportMaxTlp", "logFormat", "maxPayload" };
         foreach (var key in values.Keys)
         {
             if (!known.Contains(key))

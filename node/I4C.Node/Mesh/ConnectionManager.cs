@@ -145,15 +145,47 @@ public sealed class ConnectionManager : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Members this node must link with directly because they share a RED chain with it:
+    /// RED travels only between its author and each recipient, never through a relay.
+    /// </summary>
+    private HashSet<NodeId> RedPartners()
+    {
+        var self = _node.Identity.Id;
+        var partners = new HashSet<NodeId>();
+        foreach (var head in _node.Store.Heads())
+        {
+            if (!head.Red)
+            {
+                continue;
+            }
+            if (head.Author.AsSpan().SequenceEqual(self.PublicKey))
+            {
+                foreach (var recipient in head.Audience)
+                {
+                    partners.Add(NodeId.FromPublicKey(recipient));
+                }
+            }
+            else if (head.Audience.Any(a => a.AsSpan().SequenceEqual(self.PublicKey)))
+            {
+                partners.Add(NodeId.FromPublicKey(head.Author));
+            }
+        }
+        return partners;
+    }
+
     private void Fill(CancellationToken stoppingToken)
     {
         var now = _node.Time.GetUtcNow();
         var self = _node.Identity.Id;
         List<DialCandidate> chosen = [];
+        var redPartners = RedPartners();
         lock (_gate)
         {
             var dialing = _candidates.Values.Count(c => c.Dialing);
-            var room = _meshOptions.TargetPeers - _engine.Links.Count - dialing;
+            var linkedNow = _engine.Links.Select(l => l.Peer).ToHashSet();
+            var missingPartners = redPartners.Count(p => !linkedNow.Contains(p) && _mesh.Roster.IsMember(p));
+            var room = Math.Max(_meshOptions.TargetPeers - _engine.Links.Count - dialing, missingPartners - dialing);
             if (room <= 0)
             {
                 return;
@@ -163,7 +195,8 @@ public sealed class ConnectionManager : BackgroundService
             var eligible = _candidates.Values
                 .Where(c => !c.Dialing && c.NextTry <= now)
                 .Where(c => c.Member is null ? _engine.Links.Count == 0 || c.IsSeed && c.LastTried == default : !c.Member.Equals(self) && !linked.Contains(c.Member) && !dialingMembers.Contains(c.Member) && !_scores.IsBanned(c.Member) && _mesh.Roster.IsMember(c.Member))
-                .OrderBy(c => c.LastTried)
+                .OrderByDescending(c => c.Member is not null && redPartners.Contains(c.Member))
+                .ThenBy(c => c.LastTried)
                 .ThenBy(_ => _random.Next())
                 .ToList();
             foreach (var candidate in eligible)

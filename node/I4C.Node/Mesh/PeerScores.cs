@@ -50,7 +50,7 @@ public sealed class PeerScores(TimeProvider time, ILogger<PeerScores> logger)
         RejectReason.RedRelayed => 50,
         RejectReason.Malformed or RejectReason.WrongPayloadHash or RejectReason.UnsupportedVersion or RejectReason.UnknownKind => 25,
         RejectReason.NotMember or RejectReason.WrongMesh or RejectReason.ListenerPublished or RejectReason.InvalidTlpAudience => 25,
-        RejectReason.TimestampInFuture or RejectReason.InvalidReference => 10,
+        RejectReason.TimestampInFuture or RejectReason.InvalidReference or RejectReason.LabelLowered => 10,
         // Gaps, mismatches and forks are the author's doing or a race, not the relay's.
         _ => 0,
     };

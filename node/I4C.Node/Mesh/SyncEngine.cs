@@ -89,8 +89,8 @@ public sealed class SyncEngine
     /// <summary>Raised when a link is registered or removed.</summary>
     public event Action<Link, bool>? LinkChanged;
 
-    /// <summary>Raised when a fresh record should be announced lazily (UDP) to these peers.</summary>
-    public event Action<IReadOnlyList<ValidatedRecord>, IReadOnlyList<NodeId>>? Announce;
+    /// <summary>Raised when fresh records should be announced lazily (UDP) to a peer; only records the peer may receive.</summary>
+    public event Action<IReadOnlyList<ValidatedRecord>, NodeId>? Announce;
 
     public IReadOnlyCollection<Link> Links => (IReadOnlyCollection<Link>)_links.Values;
 
@@ -370,7 +370,11 @@ public sealed class SyncEngine
             link.TrySend(new LinkFrame { Heads = HeadsFrame(link.Peer, heads.Round, reply: false) });
         }
         link.LastSyncUnixMs = _node.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        CompleteRound(heads.Round, link, missing);
+        if (heads.Reply)
+        {
+            // Only an answer to our Digest carries our round number; a reply=false Heads carries the peer's.
+            CompleteRound(heads.Round, link, missing);
+        }
     }
 
     private void CompleteRound(ulong round, Link link, long missing)
@@ -425,6 +429,7 @@ public sealed class SyncEngine
                             frame.Records_.Add(record.ToWire());
                         }
                         await link.SendBulkAsync(new LinkFrame { Records = frame }).ConfigureAwait(false);
+                        _node.Store.AddAudit(link.Peer, batch.Select(r => r.Header), batch.Select(r => r.Id));
                         next = batch[^1].Header.Seq + 1;
                     }
                 nextRange:;
@@ -441,6 +446,8 @@ public sealed class SyncEngine
     {
         var self = _node.Identity.Id;
         var frame = new Records { Eager = true };
+        long bytes = 0;
+        var sent = new List<StoredRecord>();
         foreach (var raw in fetch.Ids.Take(_options.MaxBatchRecords))
         {
             if (raw.Length != RecordId.Length)
@@ -451,12 +458,20 @@ public sealed class SyncEngine
             var stored = _node.Store.Get(RecordId.FromBytes(raw.Span));
             if (stored is not null && TlpPolicy.MaySend(stored.Header, self, link.Peer))
             {
+                var size = stored.HeaderBytes.Length + stored.Signature.Length + (stored.Payload?.Length ?? 0);
+                if (frame.Records_.Count > 0 && bytes + size > _options.MaxBatchBytes)
+                {
+                    break; // the rest arrives by anti-entropy
+                }
+                bytes += size;
                 frame.Records_.Add(stored.ToWire());
+                sent.Add(stored);
             }
         }
         if (frame.Records_.Count > 0)
         {
             link.TrySend(new LinkFrame { Records = frame });
+            _node.Store.AddAudit(link.Peer, sent.Select(r => r.Header), sent.Select(r => r.Id));
         }
     }
 
@@ -492,6 +507,7 @@ public sealed class SyncEngine
             var result = results[i];
             var rejection = result.Rejection
                 ?? TlpPolicy.CheckIncoming(result.Record!.Header, self, link.Peer, roster)
+                ?? CheckDerivedLabel(result.Record!)
                 ?? CheckSpecialKinds(result.Record!);
             if (rejection is not null)
             {
@@ -519,7 +535,7 @@ public sealed class SyncEngine
                     stored.Add(accepted[i]);
                     _pendingFetch.TryRemove(accepted[i].Id, out _);
                     membershipChanged |= accepted[i].Header.Kind is RecordKind.MemberCard;
-                    if (accepted[i].Header.Kind == RecordKind.ForkProof)
+                    if (accepted[i].Header.Kind == RecordKind.ForkProof && accepted[i].Payload is not null)
                     {
                         StoreForkProof(accepted[i]);
                     }
@@ -541,6 +557,24 @@ public sealed class SyncEngine
             }
         }
         Interlocked.Add(ref _received, stored.Count);
+        foreach (var record in stored)
+        {
+            if (record.Header.Audience.Count > 0 && (record.Header.Tlp == Tlp.Red || record.Header.ReceiptsRequested) && !record.Author.Equals(self))
+            {
+                var target = _node.Store.Get(record.Id);
+                if (target is not null)
+                {
+                    try
+                    {
+                        await _node.SendReceiptAsync(target, ReceiptType.Delivered, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (PublishRefusedException)
+                    {
+                        // The author is not a member any more: no receipt.
+                    }
+                }
+            }
+        }
         MeshLog.RecordsReceived(_logger, stored.Count, count, link.Peer.Text);
         if (membershipChanged)
         {
@@ -556,13 +590,44 @@ public sealed class SyncEngine
         }
     }
 
-    /// <summary>Kind-specific checks of membership payloads.</summary>
+    /// <summary>A record derived from another author's record must carry at least that record's label (checked against the sources this node holds).</summary>
+    private Rejection? CheckDerivedLabel(ValidatedRecord record)
+    {
+        foreach (var reference in record.Header.References)
+        {
+            if (reference.Type != ReferenceType.DerivedFrom)
+            {
+                continue;
+            }
+            var source = _node.Store.Get(RecordId.FromBytes(reference.RecordId.Span));
+            if (source is not null && (int)source.Header.Tlp > (int)record.Header.Tlp && !source.Header.Author.Equals(record.Header.Author))
+            {
+                return new Rejection(RejectReason.LabelLowered,
+                    $"derived from {source.Id} ({TlpLabels.Display(source.Header.Tlp)}) but labelled {TlpLabels.Display(record.Header.Tlp)}; only the source's author may lower a label");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Kind-specific checks of membership payloads (always plain: membership records go to all members).</summary>
     private Rejection? CheckSpecialKinds(ValidatedRecord record)
     {
         if (record.Payload is null)
         {
             return null;
         }
+        try
+        {
+            return CheckSpecialPayload(record);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            return new Rejection(RejectReason.Malformed, $"the {RecordKinds.Name(record.Header.Kind)} payload does not parse: {ex.Message}");
+        }
+    }
+
+    private Rejection? CheckSpecialPayload(ValidatedRecord record)
+    {
         switch (record.Header.Kind)
         {
             case RecordKind.Charter:
@@ -652,7 +717,7 @@ public sealed class SyncEngine
             _random.Shuffle(links);
         }
         var eager = 0;
-        var lazy = new List<NodeId>();
+        var lazy = new List<(NodeId Peer, List<ValidatedRecord> Records)>();
         foreach (var link in links)
         {
             var allowed = records.Where(r => TlpPolicy.MaySend(r.Header, self, link.Peer)).ToList();
@@ -666,16 +731,17 @@ public sealed class SyncEngine
                 var frame = new Records { Eager = true };
                 frame.Records_.AddRange(allowed.Select(r => r.ToWire()));
                 link.TrySend(new LinkFrame { Records = frame });
+                _node.Store.AddAudit(link.Peer, allowed.Select(r => r.Header), allowed.Select(r => r.Id));
                 eager++;
             }
             else
             {
-                lazy.Add(link.Peer);
+                lazy.Add((link.Peer, allowed));
             }
         }
-        if (lazy.Count > 0)
+        foreach (var (peer, allowed) in lazy)
         {
-            Announce?.Invoke(records, lazy);
+            Announce?.Invoke(allowed, peer);
         }
     }
 
@@ -727,6 +793,11 @@ public sealed class SyncEngine
         {
             var links = _links.Values.ToArray();
             peers = links.Select(l => l.Peer).ToList();
+            if (links.Length == 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _node.Time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             var rounds = links.Select(l => StartRound(l)).ToArray();
             missing = 0;
             var complete = true;

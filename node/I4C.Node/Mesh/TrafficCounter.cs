@@ -2,7 +2,7 @@ using System.Net.Sockets;
 
 namespace I4C.Node.Mesh;
 
-/// <summary>Counts bytes on the wire (TLS records included) for the mesh listener and dialer.</summary>
+/// <summary>Counts bytes on the wire (TLS records included) of the mesh connections this node dials, both directions.</summary>
 public sealed class TrafficCounter
 {
     private long _in;

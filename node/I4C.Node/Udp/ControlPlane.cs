@@ -291,7 +291,7 @@ internal sealed class ControlPlane : IDisposable
         }
     }
 
-    private void Announce(IReadOnlyList<ValidatedRecord> records, IReadOnlyList<NodeId> peers)
+    private void Announce(IReadOnlyList<ValidatedRecord> records, NodeId peer)
     {
         var ihave = new IHave();
         foreach (var record in records)
@@ -305,12 +305,9 @@ internal sealed class ControlPlane : IDisposable
             });
         }
         var plaintext = new UdpMessage { Ihave = ihave }.ToByteArray();
-        foreach (var peer in peers)
+        if (_sessions.TryGetValue(peer, out var session))
         {
-            if (_sessions.TryGetValue(peer, out var session))
-            {
-                session.NetPeer.Send(session.Crypto.Seal(plaintext), DeliveryMethod.ReliableOrdered);
-            }
+            session.NetPeer.Send(session.Crypto.Seal(plaintext), DeliveryMethod.ReliableOrdered);
         }
     }
 
