@@ -110,6 +110,43 @@ public sealed class DataDirectory
         }
     }
 
+    /// <summary>A self-signed TLS certificate (PKCS#12 bytes) for a new identity, not yet written.</summary>
+    public static byte[] NewCertificate(NodeIdentity next, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(time);
+        return CreateCertificate(next.Id, time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Replaces the node's identity after a key rotation was published: the new keys and
+    /// certificate take the place of the old ones, which are kept beside them (0600) with a
+    /// ".rotated-TIME" suffix. The node must be restarted to use them.
+    /// </summary>
+    public void CommitRotation(NodeIdentity next, byte[] certificate, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(time);
+        var now = time.GetUtcNow();
+        var suffix = ".rotated-" + now.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var path in new[] { KeyPath, CertificatePath })
+        {
+            File.Copy(path, path + suffix, overwrite: true);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path + suffix, SecureFile.OwnerOnly);
+            }
+        }
+        SecureFile.WriteAllBytes(CertificatePath, certificate);
+        var profile = LoadProfile();
+        var profileFile = new ProfileFile(next.Id.Text, profile.Name, profile.Country,
+            NodeProfile.Format(profile.Category), NodeProfile.Format(profile.Participation), now);
+        SecureFile.WriteAllText(ProfilePath, JsonSerializer.Serialize(profileFile, Json), SecureFile.Readable);
+        var keys = new KeyFile(1, Convert.ToBase64String(next.ExportSigningKey()), Convert.ToBase64String(next.ExportAgreementKey()));
+        SecureFile.WriteAllText(KeyPath, JsonSerializer.Serialize(keys, Json));
+    }
+
     public NodeIdentity LoadIdentity()
     {
         if (!HasIdentity)

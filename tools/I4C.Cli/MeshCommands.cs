@@ -21,6 +21,159 @@ public static class MeshCommands
         yield return Peers(ctx);
         yield return Members(ctx);
         yield return Sync(ctx);
+        yield return JoinRequestCommand(ctx);
+        yield return Endorse(ctx);
+        yield return Leave(ctx);
+        yield return Revoke(ctx);
+        yield return RotateKey(ctx);
+    }
+
+    public const string JoinFormat = "i4c-join-request/1";
+
+    private static Command JoinRequestCommand(CliContext ctx)
+    {
+        var charter = new Option<FileInfo>("--charter") { Description = "The mesh's adopted charter file (from any member).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Write the join request here, for the members who will endorse it.", Required = true };
+        var command = new Command("join-request", "Ask to join a mesh: sign its joint-defence agreement and write this node's card for the members.") { charter, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            var document = ReadCharter(parse.GetValue(charter)!);
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.CreateJoinRequestAsync(new CreateJoinRequestRequest { Charter = document }, NodeConnection.Options(ct)).ConfigureAwait(false);
+            var path = parse.GetValue(output)!.FullName;
+            WriteFile(path, new JsonObject
+            {
+                ["format"] = JoinFormat,
+                ["nodeId"] = reply.NodeId,
+                ["fingerprint"] = reply.Fingerprint,
+                ["name"] = reply.Name,
+                ["meshId"] = reply.MeshId,
+                ["request"] = Convert.ToBase64String(reply.Request.ToByteArray()),
+            });
+            if (ctx.Json(parse))
+            {
+                Output.Json(ctx.Out, new JsonObject { ["file"] = path, ["nodeId"] = reply.NodeId, ["fingerprint"] = reply.Fingerprint, ["meshId"] = reply.MeshId });
+            }
+            else
+            {
+                ctx.Out.WriteLine($"Wrote the join request of {reply.Name} for mesh {reply.MeshId[..16]}… to {path}");
+                ctx.Out.WriteLine($"Give it to the members; tell them your fingerprint {reply.Fingerprint} by phone so they can check it.");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Endorse(CliContext ctx)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "The applicant's join request file." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only check the request and show the applicant's fingerprint." };
+        var command = new Command("endorse", "Vouch for an applicant (after checking its fingerprint out of band).") { file, dryRun };
+        command.SetAction(async (parse, ct) =>
+        {
+            var obj = ReadJson(parse.GetValue(file)!, JoinFormat, "join request");
+            JoinRequest request;
+            try
+            {
+                request = JoinRequest.Parser.ParseFrom(Base64Field(obj, "request", parse.GetValue(file)!));
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                throw new CliException(ExitCodes.Usage, $"{parse.GetValue(file)!.FullName}: the join request is damaged ({ex.Message}).");
+            }
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.EndorseAsync(new EndorseRequest { Request = request, DryRun = parse.GetValue(dryRun) }, NodeConnection.Options(ct)).ConfigureAwait(false);
+            if (ctx.Json(parse))
+            {
+                Output.Json(ctx.Out, new JsonObject
+                {
+                    ["applicant"] = reply.Applicant,
+                    ["name"] = reply.Name,
+                    ["fingerprint"] = reply.Fingerprint,
+                    ["id"] = reply.Id,
+                    ["endorsements"] = reply.Endorsements,
+                    ["threshold"] = reply.Threshold,
+                    ["member"] = reply.Member,
+                });
+                return ExitCodes.Ok;
+            }
+            ctx.Out.WriteLine($"Applicant: {reply.Name} ({reply.Country})");
+            ctx.Out.WriteLine($"Fingerprint: {reply.Fingerprint}   <- compare it with the one the applicant told you out of band");
+            if (parse.GetValue(dryRun))
+            {
+                ctx.Out.WriteLine("Dry run: nothing published. Run again without --dry-run to endorse.");
+                return ExitCodes.Ok;
+            }
+            ctx.Out.WriteLine($"Endorsed ({reply.Id[..16]}…): {reply.Endorsements} of {reply.Threshold} endorsements; " +
+                (reply.Member ? "the applicant is now a member." : "more members must endorse."));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Leave(CliContext ctx)
+    {
+        var reason = new Option<string>("--reason") { Description = "Why (every member sees it).", DefaultValueFactory = _ => "leaving the mesh" };
+        var command = new Command("leave", "End this node's own membership (also for a compromised key). Records published before stay valid.") { reason };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.RevokeAsync(new RevokeRequest { Reason = parse.GetValue(reason)! }, NodeConnection.Options(ct)).ConfigureAwait(false);
+            if (ctx.Json(parse))
+            {
+                Output.Json(ctx.Out, new JsonObject { ["id"] = reply.Id, ["subject"] = reply.Subject, ["revoked"] = reply.Revoked });
+            }
+            else
+            {
+                ctx.Out.WriteLine($"This node has left the mesh ({reply.Id[..16]}…). Members disconnect it as the record reaches them.");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Revoke(CliContext ctx)
+    {
+        var nodeId = new Argument<string>("NODE") { Description = "The member's node id." };
+        var reason = new Option<string>("--reason") { Description = "Why (every member sees it).", Required = true };
+        var command = new Command("revoke", "Vote to end another member's membership; it ends once the charter's revocation threshold of members agree.") { nodeId, reason };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.RevokeAsync(new RevokeRequest { NodeId = parse.GetValue(nodeId)!, Reason = parse.GetValue(reason)! }, NodeConnection.Options(ct)).ConfigureAwait(false);
+            if (ctx.Json(parse))
+            {
+                Output.Json(ctx.Out, new JsonObject { ["id"] = reply.Id, ["subject"] = reply.Subject, ["revocations"] = reply.Revocations, ["threshold"] = reply.Threshold, ["revoked"] = reply.Revoked });
+            }
+            else
+            {
+                ctx.Out.WriteLine($"Revocation published ({reply.Id[..16]}…): {reply.Revocations} of {reply.Threshold}; " +
+                    (reply.Revoked ? "the member is revoked." : "more members must agree."));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command RotateKey(CliContext ctx)
+    {
+        var command = new Command("rotate-key", "Make a new node identity signed by the old one; members move the membership to it. The node stops and must be started again.");
+        command.SetAction(async (parse, ct) =>
+        {
+            using var node = NodeConnection.Open(ctx.DataFor(parse));
+            var reply = await node.Client.RotateKeyAsync(new RotateKeyRequest(), NodeConnection.Options(ct)).ConfigureAwait(false);
+            if (ctx.Json(parse))
+            {
+                Output.Json(ctx.Out, new JsonObject { ["oldNodeId"] = reply.OldNodeId, ["newNodeId"] = reply.NewNodeId, ["newFingerprint"] = reply.NewFingerprint, ["id"] = reply.Id });
+            }
+            else
+            {
+                ctx.Out.WriteLine($"Rotated to {reply.NewNodeId} (fingerprint {reply.NewFingerprint}); the old keys are kept as *.rotated-* files.");
+                ctx.Out.WriteLine("The node is stopping to switch keys: start it again (systemd restarts it).");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command Card(CliContext ctx)
@@ -176,7 +329,7 @@ public static class MeshCommands
         }
     }
 
-    private static JsonObject ReadJson(FileInfo file, string format, string what)
+    internal static JsonObject ReadJson(FileInfo file, string format, string what)
     {
         if (!file.Exists)
         {
@@ -198,7 +351,7 @@ public static class MeshCommands
         return obj;
     }
 
-    private static byte[] Base64Field(JsonObject obj, string field, FileInfo file)
+    internal static byte[] Base64Field(JsonObject obj, string field, FileInfo file)
     {
         try
         {
@@ -309,6 +462,7 @@ public static class MeshCommands
                         ["status"] = m.Status,
                         ["reason"] = m.Reason,
                         ["founder"] = m.Founder,
+                        ["endorsements"] = m.Endorsements,
                         ["forkProofs"] = m.ForkProofs,
                     });
                 }
@@ -340,7 +494,7 @@ public static class MeshCommands
                 m.Country,
                 m.Category,
                 m.Participation,
-                m.Status + (m.Reason.Length > 0 ? $" ({m.Reason})" : string.Empty),
+                m.Status == "member" ? "member" : $"{m.Status} ({m.Reason})",
                 m.Fingerprint,
                 string.Join(' ', new[] { m.Founder ? "founder" : null, m.ForkProofs > 0 ? $"FORKED×{m.ForkProofs}" : null }.Where(x => x is not null)),
             ]));

@@ -97,9 +97,12 @@ public static class TlpPolicy
         ArgumentNullException.ThrowIfNull(roster);
         var author = NodeId.FromPublicKey(header.Author.Span);
         var member = roster.Get(author);
-        if (member is null)
+        if (!roster.MayAuthor(author, header.Channel.Span, header.Seq))
         {
-            return new Rejection(RejectReason.NotMember, $"author {author} is not a member of this mesh");
+            var standing = roster.StandingOf(author);
+            return new Rejection(RejectReason.NotMember, standing is null
+                ? $"author {author} is not a member of this mesh"
+                : $"author {author} is not a member of this mesh ({standing.Kind}: {standing.Reason})");
         }
         if (!Entitled(header, self))
         {
@@ -109,7 +112,7 @@ public static class TlpPolicy
         {
             return new Rejection(RejectReason.RedRelayed, $"TLP:RED record relayed by {from}; RED travels only from its author");
         }
-        if (member.IsListener && IsContent(header.Kind))
+        if (member is not null && member.IsListener && IsContent(header.Kind))
         {
             return new Rejection(RejectReason.ListenerPublished, $"{member.Card.Name} is a listener and may not publish {RecordKinds.Name(header.Kind)} records");
         }

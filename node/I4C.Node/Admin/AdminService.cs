@@ -13,7 +13,7 @@ using AdminBase = I4C.Protocol.V1.Admin.AdminBase;
 namespace I4C.Node.Admin;
 
 /// <summary>Translates Admin gRPC calls to <see cref="LocalNode"/> and back. Holds no logic of its own.</summary>
-internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores, Core.Policy.DisclosurePolicy disclosure) : AdminBase
+internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores, Core.Policy.DisclosurePolicy disclosure, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) : AdminBase
 {
     public const int MaxTitleLength = 300;
     public const int MaxFeed = 1000;
@@ -350,21 +350,29 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
             reply.AdmissionThreshold = charter.Charter.AdmissionThreshold;
             reply.RevocationThreshold = charter.Charter.RevocationThreshold;
         }
-        foreach (var member in roster.Members.OrderBy(m => m.Card.Name, StringComparer.OrdinalIgnoreCase))
+        foreach (var standing in roster.Standings.OrderBy(m => m.Kind).ThenBy(m => m.Card.Name, StringComparer.OrdinalIgnoreCase))
         {
             var info = new MemberInfo
             {
-                NodeId = member.Id.Text,
-                Name = member.Card.Name,
-                Country = member.Card.Country,
-                Category = MemberCards.Format(member.Card.Category),
-                Participation = MemberCards.Format(member.Card.Participation),
-                Fingerprint = member.Id.Fingerprint,
-                Status = "member",
-                Founder = member.Founder,
-                ForkProofs = (uint)proofs.Count(p => p.Author.Equals(member.Id)),
+                NodeId = standing.Id.Text,
+                Name = standing.Card.Name,
+                Country = standing.Card.Country,
+                Category = MemberCards.Format(standing.Card.Category),
+                Participation = MemberCards.Format(standing.Card.Participation),
+                Fingerprint = standing.Id.Fingerprint,
+                Status = standing.Kind switch
+                {
+                    StandingKind.Member => "member",
+                    StandingKind.Applicant => "applicant",
+                    StandingKind.Revoked => "revoked",
+                    _ => "replaced",
+                },
+                Reason = standing.Reason,
+                Founder = standing.Founder,
+                ForkProofs = (uint)proofs.Count(p => p.Author.Equals(standing.Id)),
+                Endorsements = (uint)standing.Endorsements,
             };
-            info.Endpoints.AddRange(member.Card.MeshEndpoints);
+            info.Endpoints.AddRange(standing.Card.MeshEndpoints);
             reply.Members.Add(info);
         }
         reply.ForkProofs.AddRange(proofs.Select(p => new ForkProofInfo
@@ -464,6 +472,93 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
             SentUnixMs = e.SentUnixMs,
         }));
         return Task.FromResult(reply);
+    }
+
+    public override async Task<JoinRequestReply> CreateJoinRequest(CreateJoinRequestRequest request, ServerCallContext context)
+    {
+        if (request.Charter is null)
+        {
+            throw Invalid("give the charter of the mesh to join (--charter FILE, from a member).");
+        }
+        var join = await Membership(() => mesh.CreateJoinRequestAsync(request.Charter, context.CancellationToken)).ConfigureAwait(false);
+        return new JoinRequestReply
+        {
+            Request = join,
+            NodeId = node.Identity.Id.Text,
+            Fingerprint = node.Identity.Id.Fingerprint,
+            Name = node.Profile.Name,
+            MeshId = Convert.ToHexStringLower(mesh.MeshId!),
+        };
+    }
+
+    public override async Task<EndorseReply> Endorse(EndorseRequest request, ServerCallContext context)
+    {
+        if (request.Request is null)
+        {
+            throw Invalid("no join request given.");
+        }
+        var (applicant, card, id) = await Membership(() => mesh.EndorseAsync(request.Request, request.DryRun, context.CancellationToken)).ConfigureAwait(false);
+        var standing = mesh.Roster.StandingOf(applicant);
+        return new EndorseReply
+        {
+            Applicant = applicant.Text,
+            Name = card.Name,
+            Country = card.Country,
+            Fingerprint = applicant.Fingerprint,
+            Id = id?.ToString() ?? string.Empty,
+            Endorsements = (uint)(standing?.Endorsements ?? 0),
+            Threshold = mesh.Roster.Charter!.Charter.AdmissionThreshold,
+            Member = mesh.Roster.IsMember(applicant),
+        };
+    }
+
+    public override async Task<RevokeReply> Revoke(RevokeRequest request, ServerCallContext context)
+    {
+        var subject = string.IsNullOrWhiteSpace(request.NodeId) ? node.Identity.Id
+            : Core.Identity.NodeId.TryParse(request.NodeId, out var parsed) ? parsed! : throw Invalid($"'{request.NodeId}' is not a node id (52 base32 characters, as `i4c members --json` shows).");
+        var id = await Membership(() => mesh.RevokeAsync(subject, request.Reason, context.CancellationToken)).ConfigureAwait(false);
+        var standing = mesh.Roster.StandingOf(subject);
+        var revocations = node.Store.OfKind(RecordKind.Revocation).Count(r => r.Payload is { } p && Revocation.Parser.ParseFrom(p).Subject.Span.SequenceEqual(subject.PublicKey));
+        return new RevokeReply
+        {
+            Id = id.ToString(),
+            Subject = subject.Text,
+            Revocations = (uint)revocations,
+            Threshold = mesh.Roster.Charter!.Charter.RevocationThreshold,
+            Revoked = standing?.Kind == StandingKind.Revoked,
+        };
+    }
+
+    public override async Task<RotateKeyReply> RotateKey(RotateKeyRequest request, ServerCallContext context)
+    {
+        var old = node.Identity.Id;
+        var (id, next) = await Membership(() => mesh.RotateAsync(context.CancellationToken)).ConfigureAwait(false);
+        // Give the rotation a moment to reach the linked peers, then stop: the node restarts
+        // (systemd's Restart=always, or the operator) with the new identity.
+        _ = Task.Run(async () =>
+        {
+            await engine.WaitInSyncAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            lifetime.StopApplication();
+        });
+        var reply = new RotateKeyReply { OldNodeId = old.Text, NewNodeId = next.Id.Text, NewFingerprint = next.Id.Fingerprint, Id = id.ToString() };
+        next.Dispose();
+        return reply;
+    }
+
+    private static async Task<T> Membership<T>(Func<ValueTask<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (CharterException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+        catch (PublishRefusedException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
     }
 
     private IMessage? Decode(StoredRecord stored)

@@ -83,6 +83,10 @@ public sealed class LocalNode : IDisposable
         {
             throw Refuse("TLP:RED needs named recipients: add --to NODE[,NODE…]. A RED record is delivered only to the nodes it names.");
         }
+        if (Directory?.MeshId is not null && draft.Kind != RecordKind.MemberCard && Directory.Reader(Identity.Id) is null)
+        {
+            throw Refuse("this node is not a current member of its mesh (an applicant not yet admitted, or revoked): peers would refuse its records. `i4c members` shows its standing.");
+        }
         var readers = new List<GroupReader>();
         if (draft.Audience.Count > 0)
         {

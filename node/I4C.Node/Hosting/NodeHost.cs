@@ -172,6 +172,7 @@ public sealed class NodeHost : IAsyncDisposable
         var connections = app.Services.GetRequiredService<ConnectionManager>();
         connections.Ticked += udp.Maintain;
         node.Directory = mesh;
+        mesh.Data = data;
         mesh.Load();
         try
         {

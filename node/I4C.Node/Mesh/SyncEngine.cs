@@ -534,7 +534,7 @@ public sealed class SyncEngine
                 case StoreStatus.Stored:
                     stored.Add(accepted[i]);
                     _pendingFetch.TryRemove(accepted[i].Id, out _);
-                    membershipChanged |= accepted[i].Header.Kind is RecordKind.MemberCard;
+                    membershipChanged |= MeshState.AffectsMembership(accepted[i].Header.Kind);
                     if (accepted[i].Header.Kind == RecordKind.ForkProof && accepted[i].Payload is not null)
                     {
                         StoreForkProof(accepted[i]);
