@@ -56,7 +56,9 @@ public sealed class DisclosurePolicy
                 // exactly the nodes entitled to hold it.
                 return true;
             case DisclosureTarget.Public:
-                return header.Tlp == Tlp.Clear;
+                // CLEAR, and meant for everyone: a CLEAR record its author addressed to named
+                // recipients is still not for the public.
+                return header.Tlp == Tlp.Clear && header.Audience.Count == 0;
             default:
                 if (header.Tlp == Tlp.Red)
                 {

@@ -15,6 +15,9 @@ public static class PayloadCodec
         RecordKind.Retraction => Retraction.Parser,
         RecordKind.MemberCard => MemberCard.Parser,
         RecordKind.Receipt => Receipt.Parser,
+        RecordKind.Endorsement => Endorsement.Parser,
+        RecordKind.Revocation => Revocation.Parser,
+        RecordKind.KeyRotation => KeyRotation.Parser,
         RecordKind.Charter => CharterDocument.Parser,
         RecordKind.ForkProof => ForkProofPayload.Parser,
         _ => null,
@@ -33,6 +36,9 @@ public static class PayloadCodec
         CharterDocument => "Charter",
         Receipt r => $"Receipt ({r.Type}) for {Convert.ToHexStringLower(r.Target.Span)[..16]}",
         ForkProofPayload => "Fork proof",
+        Endorsement => "Endorsement",
+        Revocation r => $"Revocation: {r.Reason}",
+        KeyRotation => "Key rotation",
         _ => string.Empty,
     };
 }

@@ -121,7 +121,14 @@ public sealed class LocalNode : IDisposable
             if (readers.Count > 0 && draft.Encryption == EncryptionScheme.None)
             {
                 var binding = GroupCrypto.Binding(draft.MeshId, Identity.Id.PublicKey, channel, seq + 1, draft.Kind, draft.Tlp);
-                draft = draft with { Payload = GroupCrypto.Seal(draft.Payload, binding, readers), Encryption = EncryptionScheme.X25519HkdfXchacha20Poly1305 };
+                try
+                {
+                    draft = draft with { Payload = GroupCrypto.Seal(draft.Payload, binding, readers), Encryption = EncryptionScheme.X25519HkdfXchacha20Poly1305 };
+                }
+                catch (System.Security.Cryptography.CryptographicException ex)
+                {
+                    throw Refuse($"cannot encrypt to a recipient: {ex.Message}. Its member card carries an unusable key.");
+                }
             }
             var wire = RecordWriter.Sign(Identity, draft, seq + 1, head, Time.GetUtcNow());
             result = Validator.Validate(wire);

@@ -115,6 +115,7 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionManager>());
         builder.Services.AddSingleton<ControlPlane>();
         builder.Services.AddHostedService<ExpirySweeper>();
+        builder.Services.AddHostedService<Discovery.MdnsDiscovery>();
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = options.MaxPayloadBytes + 256 * 1024;
@@ -195,7 +196,7 @@ public sealed class NodeHost : IAsyncDisposable
         guard.AdminPort = new Uri(adminUrl).Port;
         mesh.CertificateHash = PeerDialer.HashOf(certificate);
         mesh.UdpPort = udp.Port;
-        mesh.AdvertisedEndpoints = options.Advertise.Count > 0 ? options.Advertise : DefaultAdvertised(options.Listen, new Uri(meshUrl).Port);
+        mesh.AdvertisedEndpoints = options.AdvertiseNothing ? [] : options.Advertise.Count > 0 ? options.Advertise : DefaultAdvertised(options.Listen, new Uri(meshUrl).Port);
         if (mesh.HasMesh)
         {
             await mesh.EnsureCardAsync(cancellationToken).ConfigureAwait(false);

@@ -46,6 +46,12 @@ public sealed record NodeOptions
     /// <summary>The highest TLP label any export may carry (CLEAR, GREEN, AMBER, AMBER+STRICT). Default GREEN. RED never leaves.</summary>
     public Protocol.V1.Tlp ExportMaxTlp { get; init; } = Protocol.V1.Tlp.Green;
 
+    /// <summary>Advertise and discover members on the LAN with mDNS/DNS-SD (_i4c._tcp). Default on.</summary>
+    public bool Mdns { get; init; } = true;
+
+    /// <summary>Publish no endpoint in the card (`--advertise none`): members find this node only through mDNS on the LAN, or it dials out.</summary>
+    public bool AdvertiseNothing { get; init; }
+
     /// <summary>Replication tunables.</summary>
     public Mesh.MeshOptions Mesh { get; init; } = new();
 
@@ -66,8 +72,10 @@ public static class NodeOptionsLoader
           --admin HOST:PORT     admin gRPC endpoint, loopback only (env I4C_ADMIN; default 127.0.0.1:7410)
           --udp PORT            UDP control-plane port (env I4C_UDP; default 7411)
           --seed HOST:PORT      a seed member's mesh endpoint; repeatable (env I4C_SEEDS, comma-separated)
-          --advertise HOST:PORT mesh endpoint to publish in this node's card; repeatable (env I4C_ADVERTISE)
+          --advertise HOST:PORT mesh endpoint to publish in this node's card; repeatable (env I4C_ADVERTISE);
+                                `none`: publish no endpoint (peers find it through mDNS, or it dials out)
           --peers N             how many members to keep links with (env I4C_PEERS; default 6)
+          --mdns on|off         LAN discovery with mDNS/DNS-SD (env I4C_MDNS; default on)
           --export-max-tlp L    highest TLP exports may carry: clear, green, amber, amber+strict (env I4C_EXPORT_MAX_TLP; default green)
           --log-format text|json  log line format (env I4C_LOG_FORMAT; default text)
           --max-payload BYTES   largest payload accepted (env I4C_MAX_PAYLOAD; default 1048576)
@@ -78,7 +86,7 @@ public static class NodeOptionsLoader
         """;
 
     private static readonly string[] Flags =
-        ["--data", "--listen", "--admin", "--udp", "--seed", "--advertise", "--peers", "--export-max-tlp", "--log-format", "--max-payload", "--name", "--country", "--category"];
+        ["--data", "--listen", "--admin", "--udp", "--seed", "--advertise", "--peers", "--mdns", "--export-max-tlp", "--log-format", "--max-payload", "--name", "--country", "--category"];
 
     public static NodeOptions Load(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
@@ -159,6 +167,11 @@ public static class NodeOptionsLoader
             : environment("I4C_ADVERTISE") is { } envAdvertise ? envAdvertise.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
             : file.TryGetValue("advertise", out var fileAdvertise) ? fileAdvertise.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList()
             : [];
+        if (advertise is ["none"])
+        {
+            options = options with { AdvertiseNothing = true };
+            advertise = [];
+        }
         foreach (var endpoint in advertise)
         {
             ParseHostPort(endpoint, "--advertise");
@@ -171,6 +184,18 @@ public static class NodeOptionsLoader
                 throw new NodeOptionsException($"--peers '{peers}': give a number of peers from 1 to 64.");
             }
             options = options with { Mesh = options.Mesh with { TargetPeers = n } };
+        }
+        if (Pick("--mdns", "I4C_MDNS", "mdns") is { } mdns)
+        {
+            options = options with
+            {
+                Mdns = mdns.ToLowerInvariant() switch
+                {
+                    "on" or "true" or "yes" or "1" => true,
+                    "off" or "false" or "no" or "0" => false,
+                    _ => throw new NodeOptionsException($"--mdns '{mdns}': use on or off."),
+                },
+            };
         }
         if (Pick("--export-max-tlp", "I4C_EXPORT_MAX_TLP", "exportMaxTlp") is { } ceiling)
         {
@@ -275,7 +300,7 @@ public static class NodeOptionsLoader
         {
             throw new NodeOptionsException($"{path} is not valid JSON: {ex.Message}");
         }
-        var known = new[] { "listen", "admin", "udp", "seeds", "advertise", "peers", "exportMaxTlp", "logFormat", "maxPayload" };
+        var known = new[] { "listen", "admin", "udp", "seeds", "advertise", "peers", "mdns", "exportMaxTlp", "logFormat", "maxPayload" };
         foreach (var key in values.Keys)
         {
             if (!known.Contains(key))

@@ -146,31 +146,45 @@ public sealed class ConnectionManager : BackgroundService
     }
 
     /// <summary>
-    /// Members this node must link with directly because they share a RED chain with it:
-    /// RED travels only between its author and each recipient, never through a relay.
+    /// Members this node links with directly whatever the peer target, because they share a
+    /// restricted chain with it: RED travels only between its author and each recipient, and
+    /// a record for a named group travels only among that group, so in a large mesh the
+    /// group's members might otherwise never be linked.
     /// </summary>
-    private HashSet<NodeId> RedPartners()
+    private HashSet<NodeId> AudiencePartners()
     {
         var self = _node.Identity.Id;
         var partners = new HashSet<NodeId>();
         foreach (var head in _node.Store.Heads())
         {
-            if (!head.Red)
+            if (head.Audience.Count == 0)
             {
                 continue;
             }
-            if (head.Author.AsSpan().SequenceEqual(self.PublicKey))
+            var author = NodeId.FromPublicKey(head.Author);
+            var selfIsAuthor = author.Equals(self);
+            var selfInAudience = head.Audience.Any(a => a.AsSpan().SequenceEqual(self.PublicKey));
+            if (!selfIsAuthor && !selfInAudience)
             {
-                foreach (var recipient in head.Audience)
+                continue;
+            }
+            if (head.Red)
+            {
+                // Only author <-> recipient.
+                if (selfIsAuthor)
                 {
-                    partners.Add(NodeId.FromPublicKey(recipient));
+                    partners.UnionWith(head.Audience.Select(a => NodeId.FromPublicKey(a)));
                 }
+                else
+                {
+                    partners.Add(author);
+                }
+                continue;
             }
-            else if (head.Audience.Any(a => a.AsSpan().SequenceEqual(self.PublicKey)))
-            {
-                partners.Add(NodeId.FromPublicKey(head.Author));
-            }
+            partners.Add(author);
+            partners.UnionWith(head.Audience.Select(a => NodeId.FromPublicKey(a)));
         }
+        partners.Remove(self);
         return partners;
     }
 
@@ -179,7 +193,7 @@ public sealed class ConnectionManager : BackgroundService
         var now = _node.Time.GetUtcNow();
         var self = _node.Identity.Id;
         List<DialCandidate> chosen = [];
-        var redPartners = RedPartners();
+        var redPartners = AudiencePartners();
         lock (_gate)
         {
             var dialing = _candidates.Values.Count(c => c.Dialing);

@@ -559,7 +559,7 @@ public sealed class SyncEngine
         Interlocked.Add(ref _received, stored.Count);
         foreach (var record in stored)
         {
-            if (record.Header.Audience.Count > 0 && (record.Header.Tlp == Tlp.Red || record.Header.ReceiptsRequested) && !record.Author.Equals(self))
+            if (record.Payload is not null && record.Header.Audience.Count > 0 && (record.Header.Tlp == Tlp.Red || record.Header.ReceiptsRequested) && !record.Author.Equals(self))
             {
                 var target = _node.Store.Get(record.Id);
                 if (target is not null)
