@@ -30,7 +30,8 @@ public sealed class ExpiryTests
         Assert.Equal("expired", after.PurgeReason);
         Assert.Equal(ShowReply.ContentOneofCase.None, after.ContentCase);
         Assert.True(after.PurgedUnixMs >= request.ExpiresUnixMs);
-        Assert.True(node.Log.Has("PayloadsExpired"));
+        // The sweep logs after its transaction commits, so the event may trail the purge a little.
+        await Retry.UntilAsync(() => Task.FromResult(node.Log.Has("PayloadsExpired")), TimeSpan.FromSeconds(5), "the PayloadsExpired event");
         var verify = await node.Admin.VerifyAsync(new VerifyRequest(), Deadline()).ResponseAsync.WithTimeout();
         Assert.Empty(verify.Failures);
         Assert.Equal(2UL, verify.Checked);

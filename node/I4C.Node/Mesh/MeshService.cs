@@ -2,6 +2,7 @@ using Grpc.Core;
 using I4C.Core.Membership;
 using I4C.Protocol.V1;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace I4C.Node.Mesh;
@@ -10,7 +11,7 @@ namespace I4C.Node.Mesh;
 /// The Mesh gRPC service. Identifies the caller by its TLS client certificate's hash
 /// against the roster; a non-member may read the charter and nothing else.
 /// </summary>
-internal sealed class MeshService(MeshState mesh, SyncEngine engine, PeerScores scores, TimeProvider time, ILogger<MeshService> logger) : Protocol.V1.Mesh.MeshBase
+internal sealed class MeshService(MeshState mesh, SyncEngine engine, PeerScores scores, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<MeshService> logger) : Protocol.V1.Mesh.MeshBase
 {
     public override Task<GetCharterReply> GetCharter(GetCharterRequest request, ServerCallContext context)
     {
@@ -31,7 +32,10 @@ internal sealed class MeshService(MeshState mesh, SyncEngine engine, PeerScores 
             throw new RpcException(new Status(StatusCode.PermissionDenied, "This node has banned you for misbehaviour; try again later."));
         }
         var http = context.GetHttpContext();
-        var link = new Link(member.Id, member.Card.Name, outbound: false, requestStream, responseStream, time.GetUtcNow(), context.CancellationToken)
+        // An inbound link lasts as long as the peer keeps it: end it when this node stops,
+        // or the host waits out its whole shutdown timeout (30 s) for the stream to finish.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var link = new Link(member.Id, member.Card.Name, outbound: false, requestStream, responseStream, time.GetUtcNow(), stopping.Token)
         {
             Endpoint = $"{http.Connection.RemoteIpAddress}:{http.Connection.RemotePort}",
             Dialer = member.Id,

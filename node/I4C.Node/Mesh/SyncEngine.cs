@@ -57,6 +57,8 @@ public sealed class SyncEngine
     private readonly ConcurrentDictionary<RecordId, byte> _pendingFetch = new();
     private readonly ConcurrentDictionary<NodeId, (long Second, int Frames)> _frameRates = new();
     private readonly Lock _randomGate = new();
+    private readonly ConcurrentDictionary<(Link Link, string Chain), ServeCursor> _serving = new();
+    private readonly Lock _serveGate = new();
     private readonly Random _random;
     private long _round;
     private long _duplicates;
@@ -401,45 +403,100 @@ public sealed class SyncEngine
         Serve(link, want.Ranges.ToList());
     }
 
-    /// <summary>Streams the ranges to the peer in bounded batches, in the background, skipping what the peer may not receive.</summary>
+    /// <summary>
+    /// Streams the ranges to the peer in bounded batches, in the background, skipping what the peer may not receive.
+    /// One stream per (link, chain): a request for a chain that is already being streamed on the link only raises
+    /// where that stream stops. Anti-entropy rounds repeat every interval while a long catch-up is still in flight,
+    /// and each would otherwise start another stream resending the same records.
+    /// </summary>
     private void Serve(Link link, IReadOnlyList<ChainRange> ranges)
     {
-        var self = _node.Identity.Id;
-        _ = Task.Run(async () =>
+        foreach (var range in ranges)
         {
-            try
+            var key = (link, Key(range.Author.Span, range.Channel.Span));
+            ServeCursor cursor;
+            lock (_serveGate)
             {
-                foreach (var range in ranges)
+                if (_serving.TryGetValue(key, out var running))
                 {
-                    var next = range.FromSeq;
-                    while (next <= range.ToSeq && !link.Token.IsCancellationRequested)
+                    running.To = Math.Max(running.To, range.ToSeq);
+                    continue;
+                }
+                cursor = new ServeCursor { Next = range.FromSeq, To = range.ToSeq };
+                _serving[key] = cursor;
+            }
+            var author = range.Author.ToByteArray();
+            var channel = range.Channel.ToByteArray();
+            _ = Task.Run(() => StreamChainAsync(link, key, cursor, author, channel));
+        }
+    }
+
+    /// <summary>Where a chain's stream to one peer stands: the next seq to send and the last one asked for.</summary>
+    private sealed class ServeCursor
+    {
+        public ulong Next { get; set; }
+        public ulong To { get; set; }
+    }
+
+    private async Task StreamChainAsync(Link link, (Link, string) key, ServeCursor cursor, byte[] author, byte[] channel)
+    {
+        var self = _node.Identity.Id;
+        var entry = new KeyValuePair<(Link, string), ServeCursor>(key, cursor);
+        try
+        {
+            while (true)
+            {
+                ulong from, to;
+                lock (_serveGate)
+                {
+                    if (cursor.Next > cursor.To || link.Token.IsCancellationRequested)
                     {
-                        var batch = _node.Store.Range(range.Author.Span, range.Channel.Span, next, range.ToSeq, _options.MaxBatchRecords, _options.MaxBatchBytes);
-                        if (batch.Count == 0)
-                        {
-                            break;
-                        }
-                        var frame = new Records { Eager = false };
-                        foreach (var record in batch)
-                        {
-                            if (!TlpPolicy.MaySend(record.Header, self, link.Peer))
-                            {
-                                goto nextRange; // a chain is shareable as a whole or not at all
-                            }
-                            frame.Records_.Add(record.ToWire());
-                        }
-                        await link.SendBulkAsync(new LinkFrame { Records = frame }).ConfigureAwait(false);
-                        _node.Store.AddAudit(link.Peer, batch.Select(r => r.Header), batch.Select(r => r.Id));
-                        next = batch[^1].Header.Seq + 1;
+                        _serving.TryRemove(entry);
+                        return;
                     }
-                nextRange:;
+                    (from, to) = (cursor.Next, cursor.To);
+                }
+                var batch = _node.Store.Range(author, channel, from, to, _options.MaxBatchRecords, _options.MaxBatchBytes);
+                if (batch.Count == 0)
+                {
+                    lock (_serveGate)
+                    {
+                        if (cursor.To == to)
+                        {
+                            _serving.TryRemove(entry);
+                            return;
+                        }
+                    }
+                    continue; // the peer asked for more meanwhile
+                }
+                var frame = new Records { Eager = false };
+                foreach (var record in batch)
+                {
+                    if (!TlpPolicy.MaySend(record.Header, self, link.Peer))
+                    {
+                        return; // a chain is shareable as a whole or not at all
+                    }
+                    frame.Records_.Add(record.ToWire());
+                }
+                await link.SendBulkAsync(new LinkFrame { Records = frame }).ConfigureAwait(false);
+                _node.Store.AddAudit(link.Peer, batch.Select(r => r.Header), batch.Select(r => r.Id));
+                lock (_serveGate)
+                {
+                    cursor.Next = batch[^1].Header.Seq + 1;
                 }
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || link.Token.IsCancellationRequested)
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || link.Token.IsCancellationRequested)
+        {
+            // The link or the node is closing.
+        }
+        finally
+        {
+            lock (_serveGate)
             {
-                // The link or the node is closing.
+                _serving.TryRemove(entry);
             }
-        });
+        }
     }
 
     private void OnFetch(Link link, Fetch fetch)

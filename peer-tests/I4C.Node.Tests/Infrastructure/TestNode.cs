@@ -52,6 +52,7 @@ public sealed class TestNode : IAsyncDisposable
         Admin = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
         UdpPort = 0,
         FirstStartProfile = profile ?? DefaultProfile,
+        Mdns = false,
     };
 
     /// <summary>Starts a node in a fresh temp data directory; <paramref name="configure"/> may adjust the options.</summary>
