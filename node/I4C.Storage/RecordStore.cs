@@ -470,7 +470,7 @@ public sealed class RecordStore : IDisposable
         }
     }
 
-    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>).</summary>
+    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>): a range scan on the primary key.</summary>
     public IReadOnlyList<RecordId> FindByPrefix(string hexPrefix, int max = 2)
     {
         ArgumentNullException.ThrowIfNull(hexPrefix);
@@ -479,17 +479,37 @@ public sealed class RecordStore : IDisposable
         {
             return [];
         }
+        // Ids starting with the prefix are those in [low, high): low pads an odd prefix with 0,
+        // high is the prefix padded with f, plus one (none when it overflows: no upper bound).
+        var low = Convert.FromHexString(prefix.Length % 2 == 0 ? prefix : prefix + "0");
+        var high = Convert.FromHexString(prefix.Length % 2 == 0 ? prefix : prefix + "f");
+        var carry = true;
+        for (var i = high.Length - 1; i >= 0 && carry; i--)
+        {
+            high[i]++;
+            carry = high[i] == 0;
+        }
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id FROM records WHERE lower(hex(id)) LIKE $p LIMIT $m";
-            command.Parameters.AddWithValue("$p", prefix + "%");
+            command.CommandText = carry
+                ? "SELECT id FROM records WHERE id >= $lo ORDER BY id LIMIT $m"
+                : "SELECT id FROM records WHERE id >= $lo AND id < $hi ORDER BY id LIMIT $m";
+            command.Parameters.AddWithValue("$lo", low);
+            if (!carry)
+            {
+                command.Parameters.AddWithValue("$hi", high);
+            }
             command.Parameters.AddWithValue("$m", max);
             using var reader = command.ExecuteReader();
             var ids = new List<RecordId>();
             while (reader.Read())
             {
-                ids.Add(RecordId.FromBytes((byte[])reader[0]));
+                var id = RecordId.FromBytes((byte[])reader[0]);
+                if (id.ToString().StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    ids.Add(id);
+                }
             }
             return ids;
         }

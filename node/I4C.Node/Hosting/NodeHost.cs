@@ -62,10 +62,13 @@ public sealed class NodeHost : IAsyncDisposable
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = [],
-            ContentRootPath = data.Root,
+            ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = Environments.Production,
             ApplicationName = "i4c-node",
         });
+        // Every setting comes from NodeOptions (node.json, I4C_* variables, flags). No
+        // appsettings.json, and no file watcher waking up on each database write.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);

@@ -100,6 +100,9 @@ public sealed class SyncEngine
 
     public Link? LinkTo(NodeId peer) => _links.GetValueOrDefault(peer);
 
+    /// <summary>Raised after records received from a peer were stored (for metrics and measurements).</summary>
+    public event Action<IReadOnlyList<ValidatedRecord>, NodeId>? RecordsStored;
+
     /// <summary>Records received that this node already held (duplicate deliveries).</summary>
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
@@ -602,6 +605,11 @@ public sealed class SyncEngine
                     break;
                 case StoreStatus.Rejected when outcome.Rejection!.Reason == RejectReason.Equivocation:
                     MeshLog.EquivocationDetected(_logger, accepted[i].Author.Text, accepted[i].Seq);
+                    if (accepted[i].Author.Equals(link.Peer))
+                    {
+                        // A relay passes a fork on in good faith; an author sending its own fork does not.
+                        _scores.Penalise(link.Peer, 50, "EQUIVOCATION by its own author");
+                    }
                     await ReportForkAsync(accepted[i]).ConfigureAwait(false);
                     break;
                 case StoreStatus.Rejected when outcome.Rejection!.Reason == RejectReason.ChainGap:
@@ -614,6 +622,10 @@ public sealed class SyncEngine
             }
         }
         Interlocked.Add(ref _received, stored.Count);
+        if (stored.Count > 0)
+        {
+            RecordsStored?.Invoke(stored, link.Peer);
+        }
         foreach (var record in stored)
         {
             if (record.Payload is not null && record.Header.Audience.Count > 0 && (record.Header.Tlp == Tlp.Red || record.Header.ReceiptsRequested) && !record.Author.Equals(self))
