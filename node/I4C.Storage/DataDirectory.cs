@@ -118,33 +118,100 @@ public sealed class DataDirectory
         return CreateCertificate(next.Id, time.GetUtcNow());
     }
 
+    private string StagedKeyPath => KeyPath + ".next";
+    private string StagedCertificatePath => CertificatePath + ".next";
+
     /// <summary>
-    /// Replaces the node's identity after a key rotation was published: the new keys and
-    /// certificate take the place of the old ones, which are kept beside them (0600) with a
-    /// ".rotated-TIME" suffix. The node must be restarted to use them.
+    /// Step 1 of a key rotation, before the rotation record is published: the new keys and
+    /// certificate are written beside the live ones (node.key.next, tls.pfx.next, 0600), so a
+    /// crash can never lose the key the mesh is about to move the membership to.
     /// </summary>
-    public void CommitRotation(NodeIdentity next, byte[] certificate, TimeProvider time)
+    public void StageRotation(NodeIdentity next, byte[] certificate)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(certificate);
+        SecureFile.WriteAllBytes(StagedCertificatePath, certificate);
+        var keys = new KeyFile(1, Convert.ToBase64String(next.ExportSigningKey()), Convert.ToBase64String(next.ExportAgreementKey()));
+        SecureFile.WriteAllText(StagedKeyPath, JsonSerializer.Serialize(keys, Json));
+    }
+
+    /// <summary>The staged next identity of an unfinished rotation, if any.</summary>
+    public NodeIdentity? LoadStagedIdentity() => File.Exists(StagedKeyPath) ? LoadKeyFile(StagedKeyPath) : null;
+
+    /// <summary>Drops a staged rotation that was never published.</summary>
+    public void DiscardStagedRotation()
+    {
+        File.Delete(StagedKeyPath);
+        File.Delete(StagedCertificatePath);
+    }
+
+    /// <summary>
+    /// Step 2, once the rotation record is stored: the staged keys and certificate replace the
+    /// live ones, which are kept (0600) with a ".rotated-TIME" suffix. The node restarts to use them.
+    /// </summary>
+    public void CommitRotation(TimeProvider time)
+    {
         ArgumentNullException.ThrowIfNull(time);
+        if (!File.Exists(StagedKeyPath))
+        {
+            return;
+        }
+        using var next = LoadKeyFile(StagedKeyPath);
         var now = time.GetUtcNow();
         var suffix = ".rotated-" + now.ToString("yyyyMMddTHHmmssfffZ", System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var path in new[] { KeyPath, CertificatePath })
+        File.Copy(KeyPath, KeyPath + suffix, overwrite: true);
+        File.Copy(CertificatePath, CertificatePath + suffix, overwrite: true);
+        if (!OperatingSystem.IsWindows())
         {
-            File.Copy(path, path + suffix, overwrite: true);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path + suffix, SecureFile.OwnerOnly);
-            }
+            File.SetUnixFileMode(KeyPath + suffix, SecureFile.OwnerOnly);
+            File.SetUnixFileMode(CertificatePath + suffix, SecureFile.OwnerOnly);
         }
-        SecureFile.WriteAllBytes(CertificatePath, certificate);
         var profile = LoadProfile();
         var profileFile = new ProfileFile(next.Id.Text, profile.Name, profile.Country,
             NodeProfile.Format(profile.Category), NodeProfile.Format(profile.Participation), now);
         SecureFile.WriteAllText(ProfilePath, JsonSerializer.Serialize(profileFile, Json), SecureFile.Readable);
-        var keys = new KeyFile(1, Convert.ToBase64String(next.ExportSigningKey()), Convert.ToBase64String(next.ExportAgreementKey()));
-        SecureFile.WriteAllText(KeyPath, JsonSerializer.Serialize(keys, Json));
+        if (File.Exists(StagedCertificatePath))
+        {
+            File.Move(StagedCertificatePath, CertificatePath, overwrite: true);
+        }
+        // The key goes last: until it moves, a restart finds the staged key and finishes the job.
+        File.Move(StagedKeyPath, KeyPath, overwrite: true);
+    }
+
+    /// <summary>Identities this node had before key rotations (node.key.rotated-*), to read records encrypted to them.</summary>
+    public IReadOnlyList<NodeIdentity> LoadRetiredIdentities()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+        return Directory.GetFiles(Root, KeyFileName + ".rotated-*").Order(StringComparer.Ordinal).Select(LoadKeyFile).ToList();
+    }
+
+    private NodeIdentity LoadKeyFile(string path)
+    {
+        SecureFile.RequireOwnerOnly(path);
+        KeyFile? keys;
+        try
+        {
+            keys = JsonSerializer.Deserialize<KeyFile>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new DataDirectoryException($"{path} is damaged ({ex.Message}); restore it from backup.");
+        }
+        if (keys is null || keys.Version != 1 || keys.Ed25519 is null || keys.X25519 is null)
+        {
+            throw new DataDirectoryException($"{path} is incomplete or of an unknown version; restore it from backup.");
+        }
+        try
+        {
+            return NodeIdentity.Import(Convert.FromBase64String(keys.Ed25519), Convert.FromBase64String(keys.X25519));
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException)
+        {
+            throw new DataDirectoryException($"{path} holds an invalid key ({ex.Message}); restore it from backup.");
+        }
     }
 
     public NodeIdentity LoadIdentity()
@@ -153,28 +220,7 @@ public sealed class DataDirectory
         {
             throw new DataDirectoryException($"{Root} holds no node identity. Run: i4c init --data {Root} --name \"City of …\" --country XX --category eu-city");
         }
-        SecureFile.RequireOwnerOnly(KeyPath);
-        KeyFile? keys;
-        try
-        {
-            keys = JsonSerializer.Deserialize<KeyFile>(File.ReadAllText(KeyPath), Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new DataDirectoryException($"{KeyPath} is damaged ({ex.Message}); restore it from backup.");
-        }
-        if (keys is null || keys.Version != 1 || keys.Ed25519 is null || keys.X25519 is null)
-        {
-            throw new DataDirectoryException($"{KeyPath} is incomplete or of an unknown version; restore it from backup.");
-        }
-        try
-        {
-            return NodeIdentity.Import(Convert.FromBase64String(keys.Ed25519), Convert.FromBase64String(keys.X25519));
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidDataException)
-        {
-            throw new DataDirectoryException($"{KeyPath} holds an invalid key ({ex.Message}); restore it from backup.");
-        }
+        return LoadKeyFile(KeyPath);
     }
 
     public NodeProfile LoadProfile()

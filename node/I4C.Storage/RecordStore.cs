@@ -644,6 +644,15 @@ public sealed class RecordStore : IDisposable
         }
     }
 
+    /// <summary>Whether this node already sent that receipt.</summary>
+    public bool ReceiptSent(RecordId target, int type)
+    {
+        lock (_gate)
+        {
+            return ScalarLong(null, "SELECT 1 FROM receipts_sent WHERE target = $t AND type = $y", ("$t", target.ToArray()), ("$y", (long)type)) is not null;
+        }
+    }
+
     /// <summary>Marks a receipt as sent; false when this node had already sent it.</summary>
     public bool MarkReceiptSent(RecordId target, int type)
     {

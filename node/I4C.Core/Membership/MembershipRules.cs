@@ -30,7 +30,8 @@ public sealed record Standing(NodeId Id, StandingKind Kind, MemberCard Card, boo
 /// revocation threshold of distinct other keys of E revoked. Revocation is final.</item>
 /// <item>Replaced: keys of E \ R that rotated to a new key (one rotation per key: the record with the smallest id).</item>
 /// <item>M, the members: the least fixpoint, with R fixed, of founders \ R ∪ applicants not in R
-/// endorsed by k distinct keys of M ∪ new keys (not in R) rotated to from M; minus Replaced.</item>
+/// endorsed by k distinct keys of M (or revoked/replaced keys whose endorsement lies within
+/// the chain marks recorded for them) ∪ new keys (not in R) rotated to from M; minus Replaced.</item>
 /// </list>
 /// </summary>
 public static class MembershipRules
@@ -112,6 +113,7 @@ public static class MembershipRules
 
         var seen = new HashSet<RecordId>();
         var endorsers = new Dictionary<NodeId, HashSet<NodeId>>();
+        var endorsementPositions = new Dictionary<(NodeId Applicant, NodeId Endorser), List<(string Channel, ulong Seq)>>();
         var applicantCards = new Dictionary<NodeId, MemberCard>();
         var revokers = new Dictionary<NodeId, HashSet<NodeId>>();
         var revocationReasons = new Dictionary<NodeId, string>();
@@ -148,6 +150,11 @@ public static class MembershipRules
                             endorsers[applicant] = set = [];
                         }
                         set.Add(record.Author);
+                        if (!endorsementPositions.TryGetValue((applicant, record.Author), out var positions))
+                        {
+                            endorsementPositions[(applicant, record.Author)] = positions = [];
+                        }
+                        positions.Add((Convert.ToHexString(record.Channel), record.Seq));
                         if (!applicantCards.TryGetValue(applicant, out var existing) || applicantCard.IssuedUnixMs > existing.IssuedUnixMs)
                         {
                             applicantCards[applicant] = applicantCard;
@@ -239,6 +246,20 @@ public static class MembershipRules
         // 3. Replaced by a rotation (unless revoked first).
         var replaced = rotations.Values.Where(r => ever.Contains(r.Old) && !revoked.Contains(r.Old) && !revoked.Contains(r.New)).ToDictionary(r => r.Old);
 
+        // An endorsement keeps counting after its endorser was revoked or rotated away, when it
+        // lies within the chain marks recorded then (what a key published before stays valid).
+        bool WithinMarks(NodeId endorser, NodeId applicant) =>
+            marks.TryGetValue(endorser, out var byChannel) && endorsementPositions.TryGetValue((applicant, endorser), out var positions) &&
+            positions.Any(p => byChannel.TryGetValue(p.Channel, out var last) && p.Seq <= last);
+        foreach (var rotation in replaced.Values)
+        {
+            AddMarks(marks, rotation.Old, rotation.Marks);
+        }
+        int Endorsing(NodeId applicant, ISet<NodeId> current) =>
+            endorsers.TryGetValue(applicant, out var voters)
+                ? voters.Count(v => !v.Equals(applicant) && (current.Contains(v) || ((revoked.Contains(v) || replaced.ContainsKey(v)) && WithinMarks(v, applicant))))
+                : 0;
+
         // 4. Members.
         var members = new HashSet<NodeId>(founders.Keys.Where(f => !revoked.Contains(f)));
         for (var changed = true; changed;)
@@ -246,7 +267,7 @@ public static class MembershipRules
             changed = false;
             foreach (var applicant in endorsers.Keys)
             {
-                if (!members.Contains(applicant) && !revoked.Contains(applicant) && Count(applicant, endorsers, members) >= k)
+                if (!members.Contains(applicant) && !revoked.Contains(applicant) && Endorsing(applicant, members) >= k)
                 {
                     changed |= members.Add(applicant);
                 }
@@ -260,10 +281,6 @@ public static class MembershipRules
             }
         }
         members.ExceptWith(replaced.Keys);
-        foreach (var rotation in replaced.Values)
-        {
-            AddMarks(marks, rotation.Old, rotation.Marks);
-        }
 
         MemberCard CardOf(NodeId id)
         {
@@ -292,7 +309,7 @@ public static class MembershipRules
         foreach (var id in ever.Concat(endorsers.Keys).Distinct())
         {
             var founder = founders.ContainsKey(id);
-            var endorsements = Count(id, endorsers, members);
+            var endorsements = Endorsing(id, members);
             Standing standing;
             if (members.Contains(id))
             {

@@ -73,6 +73,24 @@ public sealed class Roster
         return false;
     }
 
+    /// <summary>
+    /// The highest seq of this author's chain that other nodes may still accept: unbounded
+    /// (null) for a member, the recorded mark for a revoked or replaced key, 0 for anyone else.
+    /// </summary>
+    public ulong? AcceptableUpTo(NodeId author, ReadOnlySpan<byte> channel)
+    {
+        if (_members.ContainsKey(author))
+        {
+            return null;
+        }
+        if (_standings.TryGetValue(author, out var standing) && standing.Kind is StandingKind.Revoked or StandingKind.Replaced &&
+            _marks.TryGetValue(author, out var marks) && marks.TryGetValue(Convert.ToHexString(channel), out var last))
+        {
+            return last;
+        }
+        return 0;
+    }
+
     /// <summary>The roster of a charter alone (founders with the given newest cards); kept for callers that hold no other membership records.</summary>
     public static Roster Compute(CharterInfo charter, IReadOnlyDictionary<NodeId, MemberCard> newestCards)
     {

@@ -518,7 +518,9 @@ internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, Mesh
             : Core.Identity.NodeId.TryParse(request.NodeId, out var parsed) ? parsed! : throw Invalid($"'{request.NodeId}' is not a node id (52 base32 characters, as `i4c members --json` shows).");
         var id = await Membership(() => mesh.RevokeAsync(subject, request.Reason, context.CancellationToken)).ConfigureAwait(false);
         var standing = mesh.Roster.StandingOf(subject);
-        var revocations = node.Store.OfKind(RecordKind.Revocation).Count(r => r.Payload is { } p && Revocation.Parser.ParseFrom(p).Subject.Span.SequenceEqual(subject.PublicKey));
+        var revocations = node.Store.OfKind(RecordKind.Revocation)
+            .Where(r => r.Payload is { } p && Revocation.Parser.ParseFrom(p).Subject.Span.SequenceEqual(subject.PublicKey))
+            .Select(r => r.Author).Distinct().Count();
         return new RevokeReply
         {
             Id = id.ToString(),

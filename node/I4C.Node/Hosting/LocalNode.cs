@@ -65,6 +65,9 @@ public sealed class LocalNode : IDisposable
     /// <summary>The adopted mesh id, stamped on every record this node writes; empty before adoption.</summary>
     public byte[] MeshId { get; set; } = [];
 
+    /// <summary>This node's identities before key rotations: restricted records encrypted to them stay readable.</summary>
+    public IReadOnlyList<NodeIdentity> RetiredIdentities { get; set; } = [];
+
     /// <summary>Members and their keys, for encrypting to an explicit audience (set by the host once the mesh layer exists).</summary>
     public IMemberDirectory? Directory { get; set; }
 
@@ -164,7 +167,7 @@ public sealed class LocalNode : IDisposable
         {
             return;
         }
-        if (!Store.MarkReceiptSent(target.Id, (int)type))
+        if (Store.ReceiptSent(target.Id, (int)type))
         {
             return;
         }
@@ -176,6 +179,8 @@ public sealed class LocalNode : IDisposable
             Payload = receipt.ToByteArray(),
             Audience = [target.Author],
         }, cancellationToken).ConfigureAwait(false);
+        // Marked after publishing: a crash in between sends the receipt twice, never not at all.
+        Store.MarkReceiptSent(target.Id, (int)type);
     }
 
     /// <summary>A record derived from others carries at least the strictest of their labels (those this node holds).</summary>
@@ -204,7 +209,8 @@ public sealed class LocalNode : IDisposable
             return stored.Payload;
         }
         var binding = GroupCrypto.Binding(stored.Header.MeshId.Span, stored.Header.Author.Span, stored.Header.Channel.Span, stored.Header.Seq, stored.Header.Kind, stored.Header.Tlp);
-        return GroupCrypto.Open(stored.Payload, binding, Identity);
+        return GroupCrypto.Open(stored.Payload, binding, Identity)
+            ?? RetiredIdentities.Select(old => GroupCrypto.Open(stored.Payload, binding, old)).FirstOrDefault(p => p is not null);
     }
 
     private PublishRefusedException Refuse(string message, Rejection? rejection = null)

@@ -87,11 +87,12 @@ public sealed class NodeHost : IAsyncDisposable
         }
 
         var created = !data.HasIdentity;
+        var store = RecordStore.Open(data.DatabasePath, time);
+        FinishInterruptedRotation(data, store, time);
         var identity = LoadOrCreateIdentity(data, options, time);
         var profile = data.LoadProfile();
         var certificate = data.LoadCertificate();
         var token = data.EnsureAdminToken();
-        var store = RecordStore.Open(data.DatabasePath, time);
         var validator = new RecordValidator(RecordLimits.Default with { MaxPayloadBytes = options.MaxPayloadBytes }, time);
         var runtime = new NodeRuntimeInfo();
         // A frame must hold the largest record the node accepts, with room for its header.
@@ -176,6 +177,7 @@ public sealed class NodeHost : IAsyncDisposable
         var connections = app.Services.GetRequiredService<ConnectionManager>();
         connections.Ticked += udp.Maintain;
         node.Directory = mesh;
+        node.RetiredIdentities = data.LoadRetiredIdentities();
         mesh.Data = data;
         mesh.Load();
         try
@@ -218,6 +220,31 @@ public sealed class NodeHost : IAsyncDisposable
             data.DeleteEndpoint(Environment.ProcessId);
         });
         return host;
+    }
+
+    /// <summary>
+    /// A rotation staged its new keys, then crashed: if the rotation record was stored, the
+    /// mesh is moving to the new key, so finish the swap; otherwise drop the staged keys.
+    /// </summary>
+    private static void FinishInterruptedRotation(DataDirectory data, RecordStore store, TimeProvider time)
+    {
+        using var staged = data.LoadStagedIdentity();
+        if (staged is null || !data.HasIdentity)
+        {
+            return;
+        }
+        using var current = data.LoadIdentity();
+        var published = store.OfKind(Protocol.V1.RecordKind.KeyRotation).Any(r =>
+            r.Author.Equals(current.Id) && r.Payload is { } p &&
+            Protocol.V1.KeyRotation.Parser.ParseFrom(p).NewKey.Span.SequenceEqual(staged.Id.PublicKey));
+        if (published)
+        {
+            data.CommitRotation(time);
+        }
+        else
+        {
+            data.DiscardStagedRotation();
+        }
     }
 
     private static NodeIdentity LoadOrCreateIdentity(DataDirectory data, NodeOptions options, TimeProvider time)

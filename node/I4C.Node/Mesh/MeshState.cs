@@ -277,13 +277,16 @@ public sealed class MeshState : IMemberDirectory
                 NewKeySignature = ByteString.CopyFrom(next.Sign(MembershipRules.RotationBytes(charter.MeshId, _node.Identity.Id.PublicKey, next.Id.PublicKey))),
             };
             rotation.Marks.AddRange(MarksOf(_node.Identity.Id));
+            // The new key is on disk before the mesh can learn of it (see DataDirectory.StageRotation).
+            data.StageRotation(next, certificateBytes);
             var record = await _node.PublishAsync(new RecordDraft { Kind = RecordKind.KeyRotation, Tlp = Tlp.Clear, Payload = rotation.ToByteArray() }, cancellationToken).ConfigureAwait(false);
             _node.Store.Insert(cardRecord);
-            data.CommitRotation(next, certificateBytes, _node.Time);
+            data.CommitRotation(_node.Time);
             return (record.Id, next);
         }
         catch
         {
+            data.DiscardStagedRotation();
             next.Dispose();
             throw;
         }

@@ -336,16 +336,20 @@ public sealed class SyncEngine
             seen.Add(key);
             var local = mine.GetValueOrDefault(key);
             var localSeq = local?.Seq ?? 0;
-            if (local is null && !_mesh.Roster.IsMember(NodeId.FromPublicKey(theirs.Author.Span)) && !theirs.Author.Span.SequenceEqual(self.PublicKey))
+            // Never ask for what this node would refuse: a non-member's chain, or a revoked or
+            // replaced key's records beyond the marks recorded for it.
+            var theirSeq = theirs.Seq;
+            if (!theirs.Author.Span.SequenceEqual(self.PublicKey) &&
+                _mesh.Roster.AcceptableUpTo(NodeId.FromPublicKey(theirs.Author.Span), theirs.Channel.Span) is { } limit)
             {
-                continue; // a chain of a non-member: nothing to ask for
+                theirSeq = Math.Min(theirSeq, limit);
             }
-            if (theirs.Seq > localSeq)
+            if (theirSeq > localSeq)
             {
-                missing += (long)(theirs.Seq - localSeq);
-                want.Ranges.Add(new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = localSeq + 1, ToSeq = theirs.Seq });
+                missing += (long)(theirSeq - localSeq);
+                want.Ranges.Add(new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = localSeq + 1, ToSeq = theirSeq });
             }
-            else if (theirs.Seq == localSeq && !theirs.Head_.Span.SequenceEqual(local!.HeadId.Span))
+            else if (theirs.Seq == localSeq && local is not null && !theirs.Head_.Span.SequenceEqual(local.HeadId.Span))
             {
                 // Same position, different record: fetch theirs to record the fork.
                 want.Ranges.Add(new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = localSeq, ToSeq = localSeq });
@@ -573,7 +577,14 @@ public sealed class SyncEngine
             {
                 var id = result.Record?.Id.ToString() ?? RecordId.OfHeader(records.Records_[i].Header.Span).ToString();
                 MeshLog.RecordRejected(_logger, id, link.Peer.Text, rejection.ToString());
-                _scores.Penalise(link.Peer, PeerScores.PenaltyFor(rejection.Reason), rejection.Code);
+                var goodFaith = rejection.Reason == RejectReason.NotMember && result.Record is { } r && !r.Author.Equals(link.Peer) &&
+                    roster.StandingOf(r.Author)?.Kind is Core.Membership.StandingKind.Revoked or Core.Membership.StandingKind.Replaced;
+                if (!goodFaith)
+                {
+                    // A relay that stored a revoked key's records before it learned of the revocation
+                    // passes them on in good faith: no penalty for that.
+                    _scores.Penalise(link.Peer, PeerScores.PenaltyFor(rejection.Reason), rejection.Code);
+                }
                 continue;
             }
             accepted.Add(result.Record!);
