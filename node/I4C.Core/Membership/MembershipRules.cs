@@ -25,14 +25,16 @@ public sealed record Standing(NodeId Id, StandingKind Kind, MemberCard Card, boo
 /// twice, so every node holding the same records computes the same roster.
 /// <list type="number">
 /// <item>E, the keys ever admitted: the least fixpoint of founders ∪ applicants endorsed by
-/// at least k distinct keys of E other than themselves ∪ new keys rotated to from E.</item>
+/// at least k distinct voters of E other than themselves ∪ new keys rotated to from E.</item>
 /// <item>R, the revoked keys: keys of E that revoked themselves, or that at least the
-/// revocation threshold of distinct other keys of E revoked. Revocation is final.</item>
+/// revocation threshold of distinct other voters of E revoked. Revocation is final.</item>
 /// <item>Replaced: keys of E \ R that rotated to a new key (one rotation per key: the record with the smallest id).</item>
 /// <item>M, the members: the least fixpoint, with R fixed, of founders \ R ∪ applicants not in R
-/// endorsed by k distinct keys of M (or revoked/replaced keys whose endorsement lies within
-/// the chain marks recorded for them) ∪ new keys (not in R) rotated to from M; minus Replaced.</item>
+/// endorsed by k distinct voters of M \ Replaced (or revoked/replaced keys whose endorsement lies
+/// within the chain marks recorded for them) ∪ new keys (not in R) rotated to from M; minus Replaced.</item>
 /// </list>
+/// A voter is one member whatever key it signs with: the keys joined by valid rotations (signed
+/// by the old key, countersigned by the new) are one voter, so rotating never adds a vote.
 /// </summary>
 public static class MembershipRules
 {
@@ -119,6 +121,7 @@ public static class MembershipRules
         var revocationReasons = new Dictionary<NodeId, string>();
         var marks = new Dictionary<NodeId, Dictionary<string, ulong>>();
         var rotations = new Dictionary<NodeId, Rotation>();
+        var voterOf = new Dictionary<NodeId, NodeId>(); // union-find over valid rotations: old and new key are one voter
         var newestCards = new Dictionary<NodeId, (ulong Seq, MemberCard Card)>();
 
         foreach (var record in records)
@@ -196,6 +199,11 @@ public static class MembershipRules
                             break;
                         }
                         var candidate = new Rotation(record.Author, NodeId.FromPublicKey(rotation.NewKey.Span), parsedNewCard, record.Id, rotation.Marks.ToList());
+                        var (oldVoter, newVoter) = (VoterOf(voterOf, candidate.Old), VoterOf(voterOf, candidate.New));
+                        if (!oldVoter.Equals(newVoter))
+                        {
+                            voterOf[newVoter] = oldVoter;
+                        }
                         if (!rotations.TryGetValue(record.Author, out var current) || string.CompareOrdinal(candidate.RecordId.ToString(), current.RecordId.ToString()) < 0)
                         {
                             rotations[record.Author] = candidate;
@@ -209,8 +217,14 @@ public static class MembershipRules
             }
         }
 
+        // Distinct voters (not keys) that voted on the subject, other than the subject's own.
+        int Distinct(NodeId subject, IEnumerable<NodeId> keys)
+        {
+            var self = VoterOf(voterOf, subject);
+            return keys.Select(v => VoterOf(voterOf, v)).Where(v => !v.Equals(self)).Distinct().Count();
+        }
         int Count(NodeId subject, Dictionary<NodeId, HashSet<NodeId>> votes, ISet<NodeId> electorate) =>
-            votes.TryGetValue(subject, out var voters) ? voters.Count(v => !v.Equals(subject) && electorate.Contains(v)) : 0;
+            votes.TryGetValue(subject, out var voters) ? Distinct(subject, voters.Where(electorate.Contains)) : 0;
 
         // 1. Ever admitted.
         var ever = new HashSet<NodeId>(founders.Keys);
@@ -244,7 +258,9 @@ public static class MembershipRules
         }
 
         // 3. Replaced by a rotation (unless revoked first).
-        var replaced = rotations.Values.Where(r => ever.Contains(r.Old) && !revoked.Contains(r.Old) && !revoked.Contains(r.New)).ToDictionary(r => r.Old);
+        // A key that rotated away stays away, even if its new key is later revoked: the old key
+        // may be the exposed one, so revoking the new key must not bring it back.
+        var replaced = rotations.Values.Where(r => ever.Contains(r.Old) && !revoked.Contains(r.Old)).ToDictionary(r => r.Old);
 
         // An endorsement keeps counting after its endorser was revoked or rotated away, when it
         // lies within the chain marks recorded then (what a key published before stays valid).
@@ -255,9 +271,11 @@ public static class MembershipRules
         {
             AddMarks(marks, rotation.Old, rotation.Marks);
         }
+        // A replaced key is no current member: its endorsements count within its rotation's marks only.
         int Endorsing(NodeId applicant, ISet<NodeId> current) =>
             endorsers.TryGetValue(applicant, out var voters)
-                ? voters.Count(v => !v.Equals(applicant) && (current.Contains(v) || ((revoked.Contains(v) || replaced.ContainsKey(v)) && WithinMarks(v, applicant))))
+                ? Distinct(applicant, voters.Where(v => (current.Contains(v) && !replaced.ContainsKey(v)) ||
+                    ((revoked.Contains(v) || replaced.ContainsKey(v)) && WithinMarks(v, applicant))))
                 : 0;
 
         // 4. Members.
@@ -274,7 +292,7 @@ public static class MembershipRules
             }
             foreach (var rotation in replaced.Values)
             {
-                if (members.Contains(rotation.Old) && !members.Contains(rotation.New))
+                if (members.Contains(rotation.Old) && !members.Contains(rotation.New) && !revoked.Contains(rotation.New))
                 {
                     changed |= members.Add(rotation.New);
                 }
@@ -348,6 +366,16 @@ public static class MembershipRules
             }
         }
         return new Roster(charter, standings, marks);
+    }
+
+    /// <summary>The key that stands for the voter <paramref name="key"/> belongs to (its keys are joined by rotations).</summary>
+    private static NodeId VoterOf(Dictionary<NodeId, NodeId> voterOf, NodeId key)
+    {
+        while (voterOf.TryGetValue(key, out var up))
+        {
+            key = up;
+        }
+        return key;
     }
 
     private static void AddMarks(Dictionary<NodeId, Dictionary<string, ulong>> marks, NodeId subject, IEnumerable<ChainMark> chainMarks)
