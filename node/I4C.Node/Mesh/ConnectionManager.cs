@@ -196,8 +196,10 @@ public sealed class ConnectionManager : BackgroundService
         var redPartners = AudiencePartners();
         lock (_gate)
         {
-            var dialing = _candidates.Values.Count(c => c.Dialing);
             var linkedNow = _engine.Links.Select(l => l.Peer).ToHashSet();
+            // A candidate stays Dialing for the whole life of the outbound link it opened, and that
+            // link is already in Links.Count: count only the dials still in progress.
+            var dialing = _candidates.Values.Count(c => c.Dialing && (c.Member is null || !linkedNow.Contains(c.Member)));
             var missingPartners = redPartners.Count(p => !linkedNow.Contains(p) && _mesh.Roster.IsMember(p));
             var room = Math.Max(_meshOptions.TargetPeers - _engine.Links.Count - dialing, missingPartners - dialing);
             if (room <= 0)
