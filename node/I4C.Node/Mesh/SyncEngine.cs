@@ -113,6 +113,9 @@ public sealed class SyncEngine
     public async Task RunLinkAsync(Link link)
     {
         ArgumentNullException.ThrowIfNull(link);
+        // Hello goes into the link's queue before the link is visible to other threads (the
+        // anti-entropy tick, dissemination), so it is always the first frame the peer reads.
+        link.TrySend(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(_mesh.MeshId ?? []), UdpPort = _mesh.UdpPort } });
         if (!_links.TryAdd(link.Peer, link))
         {
             var existing = _links[link.Peer];
@@ -129,7 +132,6 @@ public sealed class SyncEngine
         LinkChanged?.Invoke(link, true);
         try
         {
-            link.TrySend(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(_mesh.MeshId ?? []), UdpPort = _mesh.UdpPort } });
             _ = StartRound(link);
             await link.RunAsync(HandleAsync).ConfigureAwait(false);
         }
