@@ -281,7 +281,7 @@ public sealed class MembershipRulesTests : IDisposable
     }
 
     [Fact]
-    public void Compute_EndorsementsByRevokedMemberWithoutMarks_DoNotAdmit()
+    public void Compute_EndorsementsBeforeALeave_StillCountBecauseTheLeaveMarksItsOwnPosition()
     {
         // Arrange: F1 endorses A, then leaves with a revocation that records none of its chain.
         var a = _mesh.Applicant("City A");
@@ -292,9 +292,10 @@ public sealed class MembershipRulesTests : IDisposable
             // Act
             var roster = _mesh.Compute(order);
 
-            // Assert: only F2's endorsement is by a current member.
+            // Assert: a key's own revocation is its last valid record, so what it signed before
+            // (its endorsement) stays valid and counts.
             AssertStanding(roster, F1, StandingKind.Revoked);
-            AssertStanding(roster, a, StandingKind.Applicant, "1 of 2");
+            AssertStanding(roster, a, StandingKind.Member);
         }
     }
 
@@ -509,7 +510,8 @@ public sealed class MembershipRulesTests : IDisposable
         // Assert
         AssertStanding(roster, F1, StandingKind.Replaced);
         Assert.True(roster.MayAuthor(F1.Id, Channels.Mesh, 2));
-        Assert.False(roster.MayAuthor(F1.Id, Channels.Mesh, 3));
+        Assert.True(roster.MayAuthor(F1.Id, Channels.Mesh, 3)); // the rotation record itself
+        Assert.False(roster.MayAuthor(F1.Id, Channels.Mesh, 4));
         Assert.True(roster.MayAuthor(next.Id, Channels.Mesh, 1));
     }
 

@@ -180,6 +180,11 @@ public static class MembershipRules
                             revocationReasons[subject] = revocation.Reason;
                         }
                         AddMarks(marks, subject, revocation.Marks);
+                        if (record.Author.Equals(subject))
+                        {
+                            // A key's own revocation (leaving) is the last record it signs, and valid like those before it.
+                            AddMarks(marks, subject, [OwnPosition(record)]);
+                        }
                         break;
                     case RecordKind.KeyRotation:
                         var rotation = KeyRotation.Parser.ParseFrom(record.Payload);
@@ -198,7 +203,8 @@ public static class MembershipRules
                         {
                             break;
                         }
-                        var candidate = new Rotation(record.Author, NodeId.FromPublicKey(rotation.NewKey.Span), parsedNewCard, record.Id, rotation.Marks.ToList());
+                        // The rotation record itself is the old key's last valid record.
+                        var candidate = new Rotation(record.Author, NodeId.FromPublicKey(rotation.NewKey.Span), parsedNewCard, record.Id, [.. rotation.Marks, OwnPosition(record)]);
                         var (oldVoter, newVoter) = (VoterOf(voterOf, candidate.Old), VoterOf(voterOf, candidate.New));
                         if (!oldVoter.Equals(newVoter))
                         {
@@ -377,6 +383,8 @@ public static class MembershipRules
         }
         return key;
     }
+
+    private static ChainMark OwnPosition(ValidatedRecord record) => new() { Channel = ByteString.CopyFrom(record.Channel), Seq = record.Seq };
 
     private static void AddMarks(Dictionary<NodeId, Dictionary<string, ulong>> marks, NodeId subject, IEnumerable<ChainMark> chainMarks)
     {

@@ -210,7 +210,31 @@ public sealed class SyncEngine
     private List<ChainHead> SharedHeads(NodeId peer)
     {
         var self = _node.Identity.Id;
-        return _node.Store.Heads().Where(h => TlpPolicy.ChainShareable(h.Author, h.Audience, h.Red, self, peer)).ToList();
+        var heads = new List<ChainHead>();
+        foreach (var head in _node.Store.Heads().Where(h => TlpPolicy.ChainShareable(h.Author, h.Audience, h.Red, self, peer)))
+        {
+            // A revoked or replaced key's chain is offered only as far as its marks: records it signed
+            // beyond them (held here from before the revocation arrived) every peer would refuse.
+            if (EndedAt(head.Author, head.Channel) is { } last && head.Seq > last)
+            {
+                if (last > 0 && _node.Store.GetAt(head.Author, head.Channel, last) is { } at)
+                {
+                    heads.Add(head with { Seq = last, HeadId = at.Id });
+                }
+                continue;
+            }
+            heads.Add(head);
+        }
+        return heads;
+    }
+
+    /// <summary>The last acceptable seq of a revoked or replaced key's chain (its mark); null for any other author.</summary>
+    private ulong? EndedAt(ReadOnlySpan<byte> author, ReadOnlySpan<byte> channel)
+    {
+        var id = NodeId.FromPublicKey(author);
+        return _mesh.Roster.StandingOf(id)?.Kind is Core.Membership.StandingKind.Revoked or Core.Membership.StandingKind.Replaced
+            ? _mesh.Roster.AcceptableUpTo(id, channel)
+            : null;
     }
 
     private async ValueTask HandleAsync(Link link, LinkFrame frame)
@@ -422,16 +446,25 @@ public sealed class SyncEngine
     {
         foreach (var range in ranges)
         {
+            var to = range.ToSeq;
+            if (EndedAt(range.Author.Span, range.Channel.Span) is { } last)
+            {
+                to = Math.Min(to, last); // nothing beyond a revoked or replaced key's marks
+            }
+            if (to < range.FromSeq)
+            {
+                continue;
+            }
             var key = (link, Key(range.Author.Span, range.Channel.Span));
             ServeCursor cursor;
             lock (_serveGate)
             {
                 if (_serving.TryGetValue(key, out var running))
                 {
-                    running.To = Math.Max(running.To, range.ToSeq);
+                    running.To = Math.Max(running.To, to);
                     continue;
                 }
-                cursor = new ServeCursor { Next = range.FromSeq, To = range.ToSeq };
+                cursor = new ServeCursor { Next = range.FromSeq, To = to };
                 _serving[key] = cursor;
             }
             var author = range.Author.ToByteArray();
@@ -522,7 +555,8 @@ public sealed class SyncEngine
                 return;
             }
             var stored = _node.Store.Get(RecordId.FromBytes(raw.Span));
-            if (stored is not null && TlpPolicy.MaySend(stored.Header, self, link.Peer))
+            if (stored is not null && TlpPolicy.MaySend(stored.Header, self, link.Peer) &&
+                !(EndedAt(stored.Header.Author.Span, stored.Header.Channel.Span) is { } last && stored.Header.Seq > last))
             {
                 var size = stored.HeaderBytes.Length + stored.Signature.Length + (stored.Payload?.Length ?? 0);
                 if (frame.Records_.Count > 0 && bytes + size > _options.MaxBatchBytes)
