@@ -23,6 +23,7 @@ internal sealed partial class MdnsDiscovery(LocalNode node, MeshState mesh, Conn
     private MulticastService? _multicast;
     private ServiceProfile? _profile;
     private string? _advertisedMesh;
+    private TaskCompletionSource _rosterChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Instances discovered (for status and tests).</summary>
     public int Discovered { get; private set; }
@@ -57,17 +58,31 @@ internal sealed partial class MdnsDiscovery(LocalNode node, MeshState mesh, Conn
             LogMdnsUnavailable(logger, ex.Message);
             return;
         }
+        // A charter adopted (or any roster change) is advertised and queried for at once, and the
+        // query backoff starts over: otherwise a node that adopts stays invisible to the mesh, and
+        // blind to it, until the next tick of a backoff that has grown to 10 s since it started.
+        mesh.RosterChanged += OnRosterChanged;
         var query = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                var changed = Volatile.Read(ref _rosterChanged);
                 Advertise();
                 if (mesh.HasMesh)
                 {
                     _discovery.QueryServiceInstances(ServiceType);
                 }
-                await Task.Delay(query, node.Time, stoppingToken).ConfigureAwait(false);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var delay = Task.Delay(query, node.Time, wait.Token);
+                if (await Task.WhenAny(delay, changed.Task).ConfigureAwait(false) == changed.Task)
+                {
+                    await wait.CancelAsync().ConfigureAwait(false);
+                    Interlocked.CompareExchange(ref _rosterChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), changed);
+                    query = TimeSpan.FromSeconds(1);
+                    continue;
+                }
+                await delay.ConfigureAwait(false);
                 query = TimeSpan.FromSeconds(Math.Min(10, query.TotalSeconds * 2));
             }
             catch (OperationCanceledException)
@@ -118,6 +133,8 @@ internal sealed partial class MdnsDiscovery(LocalNode node, MeshState mesh, Conn
         _advertisedMesh = meshId;
     }
 
+    private void OnRosterChanged(Core.Membership.Roster roster) => Volatile.Read(ref _rosterChanged).TrySetResult();
+
     private void OnDiscovered(object? sender, ServiceInstanceDiscoveryEventArgs e)
     {
         try
@@ -162,6 +179,7 @@ internal sealed partial class MdnsDiscovery(LocalNode node, MeshState mesh, Conn
 
     public override void Dispose()
     {
+        mesh.RosterChanged -= OnRosterChanged;
         try
         {
             if (_profile is not null)
