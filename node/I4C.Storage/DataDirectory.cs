@@ -328,5 +328,8 @@ public sealed class DataDirectory
     private sealed record ProfileFile(string NodeId, string? Name, string? Country, string? Category, string? Participation, DateTimeOffset Created);
 }
 
-/// <summary>Where a running node can be reached; written to admin.endpoint by the node.</summary>
-public sealed record NodeEndpoint(int Pid, string Admin, string? Mesh, int Udp, DateTimeOffset Started);
+/// <summary>
+/// Where a running node can be reached; written to admin.endpoint by the node. <paramref name="Http"/> is the
+/// admin HTTP/1.1 base URL (MISP feed, TAXII, metrics), null from nodes that predate it.
+/// </summary>
+public sealed record NodeEndpoint(int Pid, string Admin, string? Mesh, int Udp, DateTimeOffset Started, string? Http = null);

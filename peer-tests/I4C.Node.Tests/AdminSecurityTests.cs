@@ -105,4 +105,62 @@ public sealed class AdminSecurityTests
         // Assert
         Assert.Contains("loopback", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("0.0.0.0:7412")]
+    [InlineData("192.0.2.10:7412")]
+    public void NodeOptionsLoader_NonLoopbackHttp_ThrowsNamingLoopback(string http)
+    {
+        // Arrange
+        using var dir = new TempDirectory();
+
+        // Act
+        var error = Assert.Throws<NodeOptionsException>(() => NodeOptionsLoader.Load(["--http", http, "--data", dir.Path], _ => null));
+
+        // Assert
+        Assert.Contains("loopback", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--http", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "no bearer token")]
+    [InlineData("Bearer not-the-token", "wrong bearer token")]
+    public async Task AdminHttp_WithoutRightToken_401WithJsonErrorAndLogged(string? authorization, string logged)
+    {
+        // Arrange
+        await using var node = await TestNode.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(node.Host.HttpUrl) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        // Act
+        using var response = await http.SendAsync(request).WithTimeout();
+        var body = await response.Content.ReadAsStringAsync();
+
+        // Assert
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        Assert.Equal("401", json.RootElement.GetProperty("http_status").GetString());
+        Assert.DoesNotContain(node.AdminToken, body, StringComparison.Ordinal);
+        Assert.Contains(node.Log.Entries, e => e.EventName == "AdminUnauthenticated" && e.Level == LogLevel.Warning && e.Message.EndsWith(logged, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AdminHttp_EndpointFile_NamesTheHttpListener()
+    {
+        // Arrange
+        await using var node = await TestNode.StartAsync();
+
+        // Act
+        var endpoint = node.Data.ReadEndpoint();
+
+        // Assert
+        Assert.NotNull(endpoint);
+        Assert.Equal(node.Host.HttpUrl, endpoint.Http);
+        Assert.NotEqual(new Uri(endpoint.Admin).Port, new Uri(endpoint.Http!).Port);
+    }
 }

@@ -13,7 +13,7 @@ using AdminBase = I4C.Protocol.V1.Admin.AdminBase;
 namespace I4C.Node.Admin;
 
 /// <summary>Translates Admin gRPC calls to <see cref="LocalNode"/> and back. Holds no logic of its own.</summary>
-internal sealed class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores, Core.Policy.DisclosurePolicy disclosure, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) : AdminBase
+internal sealed partial class AdminService(LocalNode node, NodeRuntimeInfo runtime, MeshState mesh, SyncEngine engine, ConnectionManager connections, ControlPlane udp, PeerScores scores, Core.Policy.DisclosurePolicy disclosure, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) : AdminBase
 {
     public const int MaxTitleLength = 300;
     public const int MaxFeed = 1000;
@@ -611,6 +611,9 @@ public sealed class NodeRuntimeInfo
     public static string Version { get; } = typeof(NodeRuntimeInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     public string AdminEndpoint { get; set; } = string.Empty;
+
+    /// <summary>The admin HTTP/1.1 base URL, e.g. http://127.0.0.1:41235.</summary>
+    public string HttpEndpoint { get; set; } = string.Empty;
     public string MeshEndpoint { get; set; } = string.Empty;
     public int UdpPort { get; set; }
 }

@@ -45,6 +45,9 @@ public sealed class NodeHost : IAsyncDisposable
     /// <summary>The admin endpoint's URL, e.g. http://127.0.0.1:41234.</summary>
     public string AdminUrl => Runtime.AdminEndpoint;
 
+    /// <summary>The admin HTTP/1.1 listener's base URL (MISP feed, TAXII, metrics), e.g. http://127.0.0.1:41235.</summary>
+    public string HttpUrl => Runtime.HttpEndpoint;
+
     public DataDirectory Data => _data;
 
     public IServiceProvider Services => _app.Services;
@@ -137,6 +140,9 @@ public sealed class NodeHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Listen(options.Admin, listen => listen.Protocols = HttpProtocols.Http2);
+            // HTTP/1.1 in cleartext for what ordinary HTTP clients pull: the MISP feed, TAXII 2.1,
+            // Prometheus metrics. Loopback only; same bearer token as the Admin service.
+            kestrel.Listen(options.Http, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(options.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
@@ -157,6 +163,16 @@ public sealed class NodeHost : IAsyncDisposable
         // nothing but the charter); the Admin service is guarded to its own listener.
         app.Use(async (context, next) =>
         {
+            if (context.Connection.LocalPort == guard.HttpPort && guard.HttpPort != 0)
+            {
+                // The admin HTTP listener serves only its own routes, each behind the admin token.
+                if (!await guard.CheckHttpAsync(context, app.Logger).ConfigureAwait(false))
+                {
+                    return;
+                }
+                await next(context).ConfigureAwait(false);
+                return;
+            }
             if (context.Connection.LocalPort != guard.AdminPort && guard.AdminPort != 0 &&
                 !context.Request.Path.StartsWithSegments("/i4c.v1.Mesh", StringComparison.Ordinal) &&
                 !context.Request.Path.StartsWithSegments("/i4c.v1.Admin", StringComparison.Ordinal))
@@ -189,16 +205,21 @@ public sealed class NodeHost : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             store.Dispose();
-            throw new NodeOptionsException($"Cannot bind a listener ({ex.Message}). Is another node running on the same ports? Use --admin/--listen with other ports, or 0.");
+            throw new NodeOptionsException($"Cannot bind a listener ({ex.Message}). Is another node running on the same ports? Use --admin/--http/--listen/--udp with other ports, or 0.");
         }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        var adminUrl = addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
+        // Kestrel reports bound addresses in the order the listeners were declared: admin, then HTTP.
+        var plain = addresses.Where(a => a.StartsWith("http://", StringComparison.Ordinal)).ToList();
+        var adminUrl = plain[0];
+        var httpUrl = plain[1];
         var meshUrl = addresses.First(a => a.StartsWith("https://", StringComparison.Ordinal));
         runtime.AdminEndpoint = adminUrl;
         runtime.MeshEndpoint = new Uri(meshUrl).Authority;
         runtime.UdpPort = udp.Port;
         guard.AdminPort = new Uri(adminUrl).Port;
+        guard.HttpPort = new Uri(httpUrl).Port;
+        runtime.HttpEndpoint = httpUrl;
         mesh.CertificateHash = PeerDialer.HashOf(certificate);
         mesh.UdpPort = udp.Port;
         mesh.AdvertisedEndpoints = options.AdvertiseNothing ? [] : options.Advertise.Count > 0 ? options.Advertise : DefaultAdvertised(options.Listen, new Uri(meshUrl).Port);
@@ -206,7 +227,7 @@ public sealed class NodeHost : IAsyncDisposable
         {
             await mesh.EnsureCardAsync(cancellationToken).ConfigureAwait(false);
         }
-        data.WriteEndpoint(new NodeEndpoint(Environment.ProcessId, adminUrl, runtime.MeshEndpoint, udp.Port, node.StartedAt));
+        data.WriteEndpoint(new NodeEndpoint(Environment.ProcessId, adminUrl, runtime.MeshEndpoint, udp.Port, node.StartedAt, httpUrl));
 
         var logger = app.Services.GetRequiredService<ILogger<NodeHost>>();
         if (created)

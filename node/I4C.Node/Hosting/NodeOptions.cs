@@ -22,6 +22,12 @@ public sealed record NodeOptions
     /// <summary>Admin gRPC listen address; must be a loopback address. Default 127.0.0.1:7410.</summary>
     public IPEndPoint Admin { get; init; } = new(IPAddress.Loopback, 7410);
 
+    /// <summary>
+    /// Admin HTTP/1.1 listen address (MISP feed, TAXII 2.1, Prometheus metrics), behind the same
+    /// bearer token as the Admin service; must be a loopback address. Default 127.0.0.1:7412.
+    /// </summary>
+    public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 7412);
+
     /// <summary>UDP control-plane port. Default 7411; 0 picks a free port.</summary>
     public int UdpPort { get; init; } = 7411;
 
@@ -86,7 +92,7 @@ public static class NodeOptionsLoader
         """;
 
     private static readonly string[] Flags =
-        ["--data", "--listen", "--admin", "--udp", "--seed", "--advertise", "--peers", "--mdns", "--export-max-tlp", "--log-format", "--max-payload", "--name", "--country", "--category"];
+        ["--data", "--listen", "--admin", "--http", "--udp", "--seed", "--advertise", "--peers", "--mdns", "--export-max-tlp", "--log-format", "--max-payload", "--name", "--country", "--category"];
 
     public static NodeOptions Load(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
@@ -149,6 +155,15 @@ public static class NodeOptionsLoader
                 throw new NodeOptionsException($"--admin {admin}: the admin endpoint must be on a loopback address (127.0.0.1 or [::1]); it is for local operators only.");
             }
             options = options with { Admin = endpoint };
+        }
+        if (Pick("--http", "I4C_HTTP", "http") is { } http)
+        {
+            var endpoint = ParseEndpoint(http, "--http");
+            if (!IPAddress.IsLoopback(endpoint.Address))
+            {
+                throw new NodeOptionsException($"--http {http}: the admin HTTP endpoint must be on a loopback address (127.0.0.1 or [::1]); publish it to other hosts through a TLS reverse proxy (docs/operations.md).");
+            }
+            options = options with { Http = endpoint };
         }
         if (Pick("--udp", "I4C_UDP", "udp") is { } udp)
         {

@@ -135,6 +135,7 @@ public sealed class MeshCluster : IAsyncDisposable
             DataDirectory = node.DataDirectory,
             Listen = new IPEndPoint(IPAddress.Loopback, 0),
             Admin = new IPEndPoint(IPAddress.Loopback, 0),
+            Http = new IPEndPoint(IPAddress.Loopback, 0),
             UdpPort = 0,
             Seeds = seeds ?? _options.Seeds?.Invoke(index) ?? [],
             FirstStartProfile = node.Profile,

@@ -138,7 +138,7 @@ public sealed class MeshLab : IDisposable
         foreach (var host in Net.Hosts)
         {
             _nodes.Add(NsNode.Start(host, Path.Combine(_root, "n" + host.Index), $"City of Netns {Net.Tag} N{host.Index}", Countries[host.Index % Countries.Length],
-                ["--admin", "127.0.0.1:0", "--listen", "0.0.0.0:7411", "--udp", "7411", "--advertise", "none", "--mdns", "on"]));
+                ["--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "0.0.0.0:7411", "--udp", "7411", "--advertise", "none", "--mdns", "on"]));
         }
         await Task.WhenAll(_nodes.Select(n => n.WaitReadyAsync(TestTimeouts.ProcessStart))).ConfigureAwait(false);
         Log.Step($"{hosts} nodes running ({string.Join(", ", _nodes.Select(n => $"{n.Label} in {n.Host.Namespace}"))})");

@@ -46,7 +46,7 @@ public sealed class NodeProcess : IAsyncDisposable
         };
         foreach (var arg in new[]
         {
-            NodeDll(), "--data", dataDirectory, "--admin", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
+            NodeDll(), "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
             "--name", name, "--country", country, "--category", category,
         })
         {

@@ -50,6 +50,7 @@ public sealed class TestNode : IAsyncDisposable
         DataDirectory = dataDirectory,
         Listen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
         Admin = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+        Http = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
         UdpPort = 0,
         FirstStartProfile = profile ?? DefaultProfile,
         Mdns = false,

@@ -54,7 +54,7 @@ public sealed class NodeProcess : IAsyncDisposable
         };
         foreach (var arg in new[]
                  {
-                     nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
+                     nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
                      "--name", "Bench", "--country", "DE", "--category", "eu-city",
                  })
         {

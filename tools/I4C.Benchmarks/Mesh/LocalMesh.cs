@@ -114,6 +114,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             DataDirectory = _directories[index],
             Listen = new IPEndPoint(IPAddress.Loopback, 0),
             Admin = new IPEndPoint(IPAddress.Loopback, 0),
+            Http = new IPEndPoint(IPAddress.Loopback, 0),
             UdpPort = 0,
             Mdns = false,
             Mesh = mesh,

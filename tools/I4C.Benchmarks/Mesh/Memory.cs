@@ -165,7 +165,7 @@ internal sealed class MeshNodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(nodeDll)!,
         };
-        foreach (var arg in new[] { nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0", "--mdns", "off" })
+        foreach (var arg in new[] { nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0", "--mdns", "off" })
         {
             start.ArgumentList.Add(arg);
         }
