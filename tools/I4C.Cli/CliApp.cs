@@ -17,7 +17,7 @@ public static class CliApp
         root.Options.Add(globals.Data);
         root.Options.Add(globals.Json);
         var context = new CliContext(globals, stdout, stderr);
-        foreach (var command in Commands.Build(context).Concat(MeshCommands.Build(context)))
+        foreach (var command in Commands.Build(context).Concat(MeshCommands.Build(context)).Append(Pilot.PilotCommand.Build(context)))
         {
             root.Subcommands.Add(command);
         }
@@ -36,7 +36,7 @@ public static class CliApp
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken).ConfigureAwait(false);
         }
         catch (CliException ex)
         {

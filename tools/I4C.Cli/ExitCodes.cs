@@ -23,6 +23,8 @@ public static class ExitCodes
     public const int Unauthorized = 8;
     /// <summary>`i4c sync` found (or `sync --wait` timed out with) records missing, or no peer connected.</summary>
     public const int NotInSync = 9;
+    /// <summary>`i4c pilot`: a step of the scenario failed (the summary says which and why).</summary>
+    public const int PilotFailed = 10;
 }
 
 /// <summary>An error to report as one line with the given exit code.</summary>
