@@ -42,6 +42,7 @@ public sealed record VerifyReport(long Checked, long PayloadsChecked, IReadOnlyL
 public sealed class LocalNode : IDisposable
 {
     private readonly SemaphoreSlim _publishGate = new(1, 1);
+    private readonly SemaphoreSlim _receiptGate = new(1, 1);
     private readonly ILogger _logger;
 
     public LocalNode(NodeIdentity identity, NodeProfile profile, RecordStore store, RecordValidator validator, TimeProvider time, ILogger<LocalNode> logger)
@@ -167,20 +168,30 @@ public sealed class LocalNode : IDisposable
         {
             return;
         }
-        if (Store.ReceiptSent(target.Id, (int)type))
+        // One receipt at a time: two operators opening the same record at once (or a delivery racing a show)
+        // must not both find "not sent yet" and send it twice.
+        await _receiptGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            return;
+            if (Store.ReceiptSent(target.Id, (int)type))
+            {
+                return;
+            }
+            var receipt = new Receipt { Target = ByteString.CopyFrom(target.Id.Span), Type = type, AtUnixMs = Time.GetUtcNow().ToUnixTimeMilliseconds() };
+            await PublishAsync(new RecordDraft
+            {
+                Kind = RecordKind.Receipt,
+                Tlp = Tlp.Red,
+                Payload = receipt.ToByteArray(),
+                Audience = [target.Author],
+            }, cancellationToken).ConfigureAwait(false);
+            // Marked after publishing: a crash in between sends the receipt twice, never not at all.
+            Store.MarkReceiptSent(target.Id, (int)type);
         }
-        var receipt = new Receipt { Target = ByteString.CopyFrom(target.Id.Span), Type = type, AtUnixMs = Time.GetUtcNow().ToUnixTimeMilliseconds() };
-        await PublishAsync(new RecordDraft
+        finally
         {
-            Kind = RecordKind.Receipt,
-            Tlp = Tlp.Red,
-            Payload = receipt.ToByteArray(),
-            Audience = [target.Author],
-        }, cancellationToken).ConfigureAwait(false);
-        // Marked after publishing: a crash in between sends the receipt twice, never not at all.
-        Store.MarkReceiptSent(target.Id, (int)type);
+            _receiptGate.Release();
+        }
     }
 
     /// <summary>A record derived from others carries at least the strictest of their labels (those this node holds).</summary>
@@ -329,5 +340,9 @@ public sealed class LocalNode : IDisposable
         return new VerifyReport(checkedCount, payloads, failures);
     }
 
-    public void Dispose() => _publishGate.Dispose();
+    public void Dispose()
+    {
+        _publishGate.Dispose();
+        _receiptGate.Dispose();
+    }
 }

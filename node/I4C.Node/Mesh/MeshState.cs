@@ -145,7 +145,7 @@ public sealed class MeshState : IMemberDirectory
             }
         }
         var record = await _node.PublishAsync(new RecordDraft { Kind = RecordKind.MemberCard, Tlp = Tlp.Clear, Payload = wanted.ToByteArray() }, cancellationToken).ConfigureAwait(false);
-        MeshLog.CardPublished(_logger, record.Id.ToString(), string.Join(",", wanted.MeshEndpoints), wanted.UdpPort);
+        MeshLog.CardPublished(_logger, record.Id.ToString(), wanted.MeshEndpoints.Count == 0 ? "none: reached by mDNS or by dialing out" : string.Join(",", wanted.MeshEndpoints), wanted.UdpPort);
         Recompute();
         return _node.Store.Get(record.Id)!;
     }
