@@ -219,7 +219,8 @@ public static class MeshCommands
         var revocation = new Option<uint>("--revocation-threshold") { Description = "Members needed to revoke one (default: the same as --threshold)." };
         var founders = new Option<FileInfo[]>("--founder") { Description = "A founder's card file (from `i4c card export`); repeatable.", Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<FileInfo>("--out") { Description = "Write the draft here.", Required = true };
-        var create = new Command("create", "Draft a charter naming the founders, signed by this node.") { title, agreement, threshold, revocation, founders, output };
+        var benchmarkK = new Option<uint>("--benchmark-k") { Description = "NIS2 maturity benchmark: the fewest other cities behind any figure shown (default 5; at least 3)." };
+        var create = new Command("create", "Draft a charter naming the founders, signed by this node.") { title, agreement, threshold, revocation, founders, output, benchmarkK };
         create.SetAction(async (parse, ct) =>
         {
             var agreementFile = parse.GetValue(agreement)!;
@@ -234,6 +235,7 @@ public static class MeshCommands
                 AgreementName = agreementFile.Name,
                 AdmissionThreshold = parse.GetValue(threshold),
                 RevocationThreshold = parse.GetValue(revocation),
+                BenchmarkMinContributors = parse.GetValue(benchmarkK),
             };
             foreach (var file in parse.GetValue(founders) ?? [])
             {

@@ -53,12 +53,32 @@ public static class CharterRules
         return buffer;
     }
 
+    /// <summary>
+    /// k of the NIS2 maturity benchmark a charter sets: its <c>benchmark_min_contributors</c>, or
+    /// <see cref="Maturity.BenchmarkOptions.Default"/>'s 5 when the field is 0 (docs/maturity.md).
+    /// </summary>
+    public static int BenchmarkMinContributors(Charter charter)
+    {
+        ArgumentNullException.ThrowIfNull(charter);
+        return charter.BenchmarkMinContributors == 0 ? Maturity.BenchmarkOptions.Default.MinContributors : (int)charter.BenchmarkMinContributors;
+    }
+
+    // 0 (the default) or at least the benchmark's minimum; anything smaller would let a figure describe one or two cities.
+    private static string? BenchmarkKProblem(uint k) =>
+        k is 0 or >= Maturity.BenchmarkOptions.MinimumK and <= 1000
+            ? null
+            : $"the benchmark's k (benchmark_min_contributors) is {k}; it must be 0 (the default, {Maturity.BenchmarkOptions.Default.MinContributors}) or from {Maturity.BenchmarkOptions.MinimumK} to 1000, so that no figure describes one or two cities.";
+
     /// <summary>Creates and signs a draft. The creator's own card must be among <paramref name="founderCards"/>.</summary>
     public static CharterDocument Create(NodeIdentity creator, string title, byte[] agreementSha256, string agreementName,
-        uint admissionThreshold, uint revocationThreshold, IReadOnlyList<SignedRecord> founderCards, DateTimeOffset now)
+        uint admissionThreshold, uint revocationThreshold, IReadOnlyList<SignedRecord> founderCards, DateTimeOffset now, uint benchmarkMinContributors = 0)
     {
         ArgumentNullException.ThrowIfNull(creator);
         ArgumentNullException.ThrowIfNull(founderCards);
+        if (BenchmarkKProblem(benchmarkMinContributors) is { } problem)
+        {
+            throw new CharterException(problem);
+        }
         var charter = new Charter
         {
             Version = 1,
@@ -70,6 +90,7 @@ public static class CharterRules
             CreatedUnixMs = now.ToUnixTimeMilliseconds(),
             Creator = ByteString.CopyFrom(creator.Id.PublicKey),
             Nonce = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16)),
+            BenchmarkMinContributors = benchmarkMinContributors,
         };
         charter.FounderCards.AddRange(founderCards);
         var bytes = charter.ToByteArray();
@@ -161,6 +182,10 @@ public static class CharterRules
         if (charter.RevocationThreshold < 1)
         {
             throw new CharterException("the revocation threshold must be at least 1.");
+        }
+        if (BenchmarkKProblem(charter.BenchmarkMinContributors) is { } kProblem)
+        {
+            throw new CharterException(kProblem);
         }
         if (charter.Creator.Length != 32 || !founders.Any(f => f.Id.PublicKey.SequenceEqual(charter.Creator.Span)))
         {

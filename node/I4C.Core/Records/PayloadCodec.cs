@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using I4C.Core.Maturity;
 using I4C.Protocol.V1;
 
 namespace I4C.Core.Records;
@@ -22,6 +23,70 @@ public static class PayloadCodec
         RecordKind.ForkProof => ForkProofPayload.Parser,
         _ => null,
     };
+
+    /// <summary>
+    /// Why a plain (unencrypted) payload is not a valid payload of its kind, or null when it is (or when this version does
+    /// not decode the kind). Protobuf kinds must parse; an ASSESSMENT payload must be the assessment JSON
+    /// (<see cref="AssessmentPayload"/>) and, when it names a framework version this node ships, pass
+    /// <see cref="AssessmentValidator"/>. An assessment of a framework version this node does not know is accepted
+    /// (a newer node may have written it) and left out of this node's benchmarks.
+    /// </summary>
+    public static string? Problem(RecordKind kind, byte[] payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        if (kind == RecordKind.Assessment)
+        {
+            return AssessmentProblem(payload);
+        }
+        var parser = ParserFor(kind);
+        if (parser is null)
+        {
+            return null;
+        }
+        try
+        {
+            parser.ParseFrom(payload);
+            return null;
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            return $"the {RecordKinds.Name(kind)} payload does not parse: {ex.Message}";
+        }
+    }
+
+    /// <summary>Why ASSESSMENT payload bytes are not a valid assessment (the first error, naming the practice or field), or null.</summary>
+    public static string? AssessmentProblem(ReadOnlySpan<byte> payload)
+    {
+        Assessment assessment;
+        try
+        {
+            assessment = AssessmentPayload.Decode(payload);
+        }
+        catch (AssessmentFormatException ex)
+        {
+            return ex.Message;
+        }
+        if (!MaturityFramework.TryGet(assessment.FrameworkVersion, out _))
+        {
+            return null;
+        }
+        var error = AssessmentValidator.Validate(assessment).Errors.FirstOrDefault();
+        return error is null ? null : $"assessment payload: {error}";
+    }
+
+    /// <summary>A one-line title for an assessment payload ("NIS2 self-assessment (nis2-maturity/1, DE, important entity)"), or "" when it does not decode.</summary>
+    public static string AssessmentTitle(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            var a = AssessmentPayload.Decode(payload);
+            return $"NIS2 self-assessment ({a.FrameworkVersion}, {a.Profile.Country}, {CityProfile.Format(a.Profile.Nis2Status)})";
+        }
+        catch (AssessmentFormatException)
+        {
+            return string.Empty;
+        }
+    }
 
     /// <summary>Decodes a plain payload; throws <see cref="InvalidProtocolBufferException"/> on bad bytes.</summary>
     public static IMessage? Decode(RecordKind kind, ReadOnlySpan<byte> payload) => ParserFor(kind)?.ParseFrom(payload.ToArray());

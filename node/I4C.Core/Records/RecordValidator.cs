@@ -107,20 +107,10 @@ public sealed class RecordValidator
             {
                 return Fail(RejectReason.WrongPayloadHash, "the payload's SHA-256 differs from the header's payload_hash");
             }
-            if (header.Encryption == EncryptionScheme.None)
+            // An encrypted payload is checked by its readers when they open it (the node's benchmark does for assessments).
+            if (header.Encryption == EncryptionScheme.None && PayloadCodec.Problem(header.Kind, body) is { } problem)
             {
-                var parser = PayloadCodec.ParserFor(header.Kind);
-                if (parser is not null)
-                {
-                    try
-                    {
-                        parser.ParseFrom(body);
-                    }
-                    catch (InvalidProtocolBufferException ex)
-                    {
-                        return Fail(RejectReason.Malformed, $"the {RecordKinds.Name(header.Kind)} payload does not parse: {ex.Message}");
-                    }
-                }
+                return Fail(RejectReason.Malformed, problem);
             }
         }
 

@@ -65,6 +65,10 @@ internal sealed partial class AdminService(LocalNode node, NodeRuntimeInfo runti
         {
             throw Invalid($"the title is longer than {MaxTitleLength} characters.");
         }
+        if (request.ContentCase == PublishRequest.ContentOneofCase.Practice)
+        {
+            NormalizePracticeDomains(request.Practice);
+        }
         foreach (var indicator in indicators)
         {
             if (Indicators.Problem(indicator) is { } problem)
@@ -219,8 +223,16 @@ internal sealed partial class AdminService(LocalNode node, NodeRuntimeInfo runti
         {
             throw Invalid($"--threshold {request.AdmissionThreshold}: give a number from 1 to the number of founders ({cards.Count}).");
         }
-        var document = CharterRules.Create(node.Identity, request.Title.Trim(), request.AgreementSha256.ToByteArray(), request.AgreementName,
-            request.AdmissionThreshold, request.RevocationThreshold, cards, node.Time.GetUtcNow());
+        CharterDocument document;
+        try
+        {
+            document = CharterRules.Create(node.Identity, request.Title.Trim(), request.AgreementSha256.ToByteArray(), request.AgreementName,
+                request.AdmissionThreshold, request.RevocationThreshold, cards, node.Time.GetUtcNow(), request.BenchmarkMinContributors);
+        }
+        catch (CharterException ex)
+        {
+            throw Invalid(ex.Message);
+        }
         return Describe(document);
     }
 
@@ -588,7 +600,7 @@ internal sealed partial class AdminService(LocalNode node, NodeRuntimeInfo runti
             Author = stored.Author.Text,
             Kind = stored.Header.Kind,
             Tlp = stored.Header.Tlp,
-            Title = PayloadCodec.Title(Decode(stored)),
+            Title = stored.Header.Kind == RecordKind.Assessment ? AssessmentTitle(stored) : PayloadCodec.Title(Decode(stored)),
             CreatedUnixMs = stored.Header.CreatedUnixMs,
             Seq = stored.Header.Seq,
             Purged = stored.IsPurged,

@@ -234,7 +234,8 @@ public sealed class MeshCluster : IAsyncDisposable
         IReadOnlyList<int>? founders = null,
         IReadOnlyList<int>? adopters = null,
         IReadOnlyList<SignedRecord>? extraCards = null,
-        IReadOnlyList<NodeIdentity>? extraSigners = null)
+        IReadOnlyList<NodeIdentity>? extraSigners = null,
+        uint benchmarkMinContributors = 0)
     {
         founders ??= _nodes.Select(n => n.Index).ToList();
         adopters ??= founders;
@@ -255,7 +256,8 @@ public sealed class MeshCluster : IAsyncDisposable
             admissionThreshold: (uint)Math.Min(2, cards.Count),
             revocationThreshold: 0,
             cards,
-            DateTimeOffset.UtcNow);
+            DateTimeOffset.UtcNow,
+            benchmarkMinContributors);
         foreach (var i in founders.Skip(1))
         {
             document = CharterRules.Sign(_nodes[i].Identity, document);
