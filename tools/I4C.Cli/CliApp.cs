@@ -7,17 +7,22 @@ namespace I4C.Cli;
 /// <summary>The i4c command tree. <see cref="RunAsync"/> is the whole program, callable in-process by tests.</summary>
 public static class CliApp
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, Console.In, stdout, stderr, cancellationToken);
+
+    /// <summary>The whole program with its standard input given (the interactive `i4c assess` reads it).</summary>
+    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdin);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         var globals = new GlobalOptions();
         var root = new RootCommand("i4c — operate a node of the I4C cyber-security mesh of European cities.");
         root.Options.Add(globals.Data);
         root.Options.Add(globals.Json);
-        var context = new CliContext(globals, stdout, stderr);
-        foreach (var command in Commands.Build(context).Concat(MeshCommands.Build(context)).Append(Pilot.PilotCommand.Build(context)))
+        var context = new CliContext(globals, stdout, stderr) { In = stdin };
+        foreach (var command in Commands.Build(context).Concat(MeshCommands.Build(context)).Concat(MaturityCommands.Build(context)).Append(Pilot.PilotCommand.Build(context)))
         {
             root.Subcommands.Add(command);
         }
@@ -94,6 +99,9 @@ public sealed class CliContext(GlobalOptions globals, TextWriter stdout, TextWri
     public GlobalOptions Globals { get; } = globals;
     public TextWriter Out { get; } = stdout;
     public TextWriter Err { get; } = stderr;
+
+    /// <summary>Standard input (interactive commands read their answers from it).</summary>
+    public TextReader In { get; init; } = Console.In;
 
     public DataDirectory DataFor(ParseResult parse) => new(parse.GetValue(Globals.Data) ?? DataDirectory.DefaultRoot());
 

@@ -232,7 +232,7 @@ public static class Commands
         stage.AcceptOnlyFromAmong("early-warning", "notification", "intermediate", "final");
         var practiceType = new Option<string?>("--type") { Description = "tip, good-practice, solution-experience or strategy (default good-practice)." };
         practiceType.AcceptOnlyFromAmong("tip", "good-practice", "solution-experience", "strategy");
-        var domains = new Option<string[]>("--domain") { Description = "NIS2 maturity domain code this practice helps with; repeatable.", Arity = ArgumentArity.ZeroOrMore };
+        var domains = new Option<string[]>("--domain") { Description = "NIS2 maturity domain code this practice helps with (e.g. b-incident; see docs/maturity.md); repeatable.", Arity = ArgumentArity.ZeroOrMore };
         if (kind == RecordKind.Incident)
         {
             command.Options.Add(impact);
@@ -323,7 +323,7 @@ public static class Commands
                             _ => PracticeType.GoodPractice,
                         },
                     };
-                    request.Practice.Domains.AddRange(parse.GetValue(domains) ?? []);
+                    request.Practice.Domains.AddRange(MaturityCommands.DomainCodes(parse.GetValue(domains)));
                     request.Practice.Indicators.AddRange(parsedIndicators);
                     request.Practice.Tags.AddRange(tagList);
                     break;
