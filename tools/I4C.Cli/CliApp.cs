@@ -22,7 +22,10 @@ public static class CliApp
         root.Options.Add(globals.Data);
         root.Options.Add(globals.Json);
         var context = new CliContext(globals, stdout, stderr) { In = stdin };
-        foreach (var command in Commands.Build(context).Concat(MeshCommands.Build(context)).Concat(MaturityCommands.Build(context)).Append(Pilot.PilotCommand.Build(context)))
+        IEnumerable<Command> commands = [
+            .. Commands.Build(context), .. MeshCommands.Build(context), .. MaturityCommands.Build(context), .. InteropCommands.Build(context),
+            Pilot.PilotCommand.Build(context)];
+        foreach (var command in commands)
         {
             root.Subcommands.Add(command);
         }

@@ -475,6 +475,10 @@ public static class Commands
             {
                 pairs.Add(("Expires", Output.Time(s.ExpiresUnixMs)));
             }
+            if (s.SupersededBy.Length > 0)
+            {
+                pairs.Add(("Superseded by", s.SupersededBy));
+            }
             foreach (var reference in r.References)
             {
                 pairs.Add((reference.Type.ToString(), Convert.ToHexStringLower(reference.RecordId.Span)));
@@ -629,6 +633,7 @@ public static class Commands
             ["audience"] = audience,
             ["purged"] = r.Purged,
             ["expires"] = Output.Iso(r.ExpiresUnixMs),
+            ["supersededBy"] = r.SupersededBy,
         };
     }
 }

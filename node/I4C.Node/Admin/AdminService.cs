@@ -107,7 +107,8 @@ internal sealed partial class AdminService(LocalNode node, NodeRuntimeInfo runti
             request.Tlp == Tlp.Unspecified ? null : request.Tlp,
             limit);
         var reply = new FeedReply();
-        reply.Records.AddRange(records.Where(r => disclosure.Allows(r.Header, Core.Policy.DisclosureTarget.Operator)).Select(Summarize));
+        // A record its author replaced (SUPERSEDES) is left out; `i4c show` still shows it, with what replaced it.
+        reply.Records.AddRange(records.Where(r => disclosure.Allows(r.Header, Core.Policy.DisclosureTarget.Operator)).Select(Summarize).Where(s => s.SupersededBy.Length == 0));
         return Task.FromResult(reply);
     }
 
@@ -606,6 +607,7 @@ internal sealed partial class AdminService(LocalNode node, NodeRuntimeInfo runti
             Purged = stored.IsPurged,
             ExpiresUnixMs = stored.Header.ExpiresUnixMs,
             Channel = Convert.ToHexStringLower(stored.Header.Channel.Span),
+            SupersededBy = Interop.SupersessionIndex.For(node.Store).TryGetValue(stored.Id, out var by) ? by.ToString() : string.Empty,
         };
         summary.Audience.AddRange(stored.Header.Audience.Select(a => Core.Identity.NodeId.FromPublicKey(a.Span).Text));
         return summary;

@@ -79,39 +79,7 @@ public sealed class LocalNode : IDisposable
     public async ValueTask<ValidatedRecord> PublishAsync(RecordDraft draft, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        if (Profile.Participation == Participation.Listener && Core.Policy.TlpPolicy.IsContent(draft.Kind))
-        {
-            throw Refuse("this node is a listener: listeners receive records but publish none. Re-create the identity as an active member to publish.");
-        }
-        if (draft.Tlp == Tlp.Red && draft.Audience.Count == 0)
-        {
-            throw Refuse("TLP:RED needs named recipients: add --to NODE[,NODE…]. A RED record is delivered only to the nodes it names.");
-        }
-        if (Directory?.MeshId is not null && draft.Kind != RecordKind.MemberCard && Directory.Reader(Identity.Id) is null)
-        {
-            throw Refuse("this node is not a current member of its mesh (an applicant not yet admitted, or revoked): peers would refuse its records. `i4c members` shows its standing.");
-        }
-        var readers = new List<GroupReader>();
-        if (draft.Audience.Count > 0)
-        {
-            if (Directory?.MeshId is null)
-            {
-                throw Refuse("records for named recipients (--to) are encrypted to the recipients' member keys, so this node must be in a mesh first (i4c charter adopt).");
-            }
-            var audience = draft.Audience.Where(a => !a.Equals(Identity.Id)).Distinct().ToList();
-            if (audience.Count == 0)
-            {
-                throw Refuse("the only recipient named is this node itself; name other members with --to.");
-            }
-            foreach (var recipient in audience)
-            {
-                readers.Add(Directory.Reader(recipient)
-                    ?? throw Refuse($"{recipient} is not a member of this mesh; `i4c members` lists who can receive records."));
-            }
-            readers.Add(Directory.Reader(Identity.Id) ?? new GroupReader(Identity.Id, Identity.AgreementPublicKey));
-            draft = draft with { Audience = audience };
-        }
-        CheckDerivedLabels(draft);
+        (draft, var readers) = Prepare(draft);
         await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         ValidationResult result;
         try
@@ -153,6 +121,55 @@ public sealed class LocalNode : IDisposable
         }
         Published?.Invoke(result.Record!);
         return result.Record!;
+    }
+
+    /// <summary>
+    /// Runs every refusal <see cref="PublishAsync"/> applies before signing (listener, RED
+    /// without recipients, membership, recipients, derived labels) and publishes nothing.
+    /// Lets a batch (a MISP import) be refused as a whole before any of it is published.
+    /// </summary>
+    public void CheckPublishable(RecordDraft draft)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        Prepare(draft);
+    }
+
+    private (RecordDraft Draft, List<GroupReader> Readers) Prepare(RecordDraft draft)
+    {
+        if (Profile.Participation == Participation.Listener && Core.Policy.TlpPolicy.IsContent(draft.Kind))
+        {
+            throw Refuse("this node is a listener: listeners receive records but publish none. Re-create the identity as an active member to publish.");
+        }
+        if (draft.Tlp == Tlp.Red && draft.Audience.Count == 0)
+        {
+            throw Refuse("TLP:RED needs named recipients: add --to NODE[,NODE…]. A RED record is delivered only to the nodes it names.");
+        }
+        if (Directory?.MeshId is not null && draft.Kind != RecordKind.MemberCard && Directory.Reader(Identity.Id) is null)
+        {
+            throw Refuse("this node is not a current member of its mesh (an applicant not yet admitted, or revoked): peers would refuse its records. `i4c members` shows its standing.");
+        }
+        var readers = new List<GroupReader>();
+        if (draft.Audience.Count > 0)
+        {
+            if (Directory?.MeshId is null)
+            {
+                throw Refuse("records for named recipients (--to) are encrypted to the recipients' member keys, so this node must be in a mesh first (i4c charter adopt).");
+            }
+            var audience = draft.Audience.Where(a => !a.Equals(Identity.Id)).Distinct().ToList();
+            if (audience.Count == 0)
+            {
+                throw Refuse("the only recipient named is this node itself; name other members with --to.");
+            }
+            foreach (var recipient in audience)
+            {
+                readers.Add(Directory.Reader(recipient)
+                    ?? throw Refuse($"{recipient} is not a member of this mesh; `i4c members` lists who can receive records."));
+            }
+            readers.Add(Directory.Reader(Identity.Id) ?? new GroupReader(Identity.Id, Identity.AgreementPublicKey));
+            draft = draft with { Audience = audience };
+        }
+        CheckDerivedLabels(draft);
+        return (draft, readers);
     }
 
     /// <summary>

@@ -185,6 +185,7 @@ public sealed class NodeHost : IAsyncDisposable
         app.MapGrpcService<AdminService>();
         app.MapGrpcService<MeshService>();
         app.MapGrpcHealthChecksService();
+        Interop.MispFeedEndpoints.MapMispFeed(app);
 
         var node = app.Services.GetRequiredService<LocalNode>();
         var host = new NodeHost(app, data, node, runtime);
