@@ -523,7 +523,9 @@ internal sealed class PilotRunner : IAsyncDisposable
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
         var exit = await CliApp.RunAsync([.. args, "--data", node.DataPath, "--json"], stdout, stderr, ct).ConfigureAwait(false);
-        return new CliResult(exit, stdout.ToString(), stderr.ToString().Trim());
+        // The first error line says what was wrong; the rest is usage help.
+        var error = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
+        return new CliResult(exit, stdout.ToString(), error);
     }
 
     private sealed record CliResult(int Exit, string Out, string Err)
