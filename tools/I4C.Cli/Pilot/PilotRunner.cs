@@ -390,16 +390,17 @@ internal sealed class PilotRunner : IAsyncDisposable
         var id = (string)published["id"]!;
         var others = _nodes.Where(n => n != victim).ToList();
         await WaitAsync("the advisory on every running node", () => HeldByAllAsync(others, id, ct), ct).ConfigureAwait(false);
-        var down = Stopwatch.StartNew();
+        var restart = Stopwatch.StartNew();
         await victim.StartAsync(ct).ConfigureAwait(false);
+        var serving = restart.Elapsed;
         await WaitAsync($"{victim.City.Short} catches up after its restart", () => HeldByAllAsync([victim], id, ct), ct).ConfigureAwait(false);
-        var caughtUp = down.Elapsed;
+        var caughtUp = restart.Elapsed - serving;
         var verify = await CliAsync(victim, ct, "verify").ConfigureAwait(false);
         if (verify.Exit != ExitCodes.Ok)
         {
             throw new PilotException($"i4c verify on {victim.City.Short} after the kill failed (exit {verify.Exit}): {verify.Err}{verify.Out}");
         }
-        return ($"{victim.City.Short} killed (SIGKILL) while {Bonn.City.Short} published; restarted, caught up in {Seconds(caughtUp)}, verify ok", Names(_nodes));
+        return ($"{victim.City.Short} killed (SIGKILL) while {Bonn.City.Short} published; restarted (serving after {Seconds(serving)}), caught up {Seconds(caughtUp)} later, verify ok", Names(_nodes));
     }
 
     private async Task<(string, string)> RetractAsync(CancellationToken ct)
