@@ -30,7 +30,7 @@ public sealed record NodeBenchmark(
 /// benchmark and the gap list may use from the records the node holds. The rules themselves (validation, scoring,
 /// suppression, cohort refusal, gap ordering) are in <c>I4C.Core.Maturity</c>; this class decides only which records go in:
 /// <list type="bullet">
-/// <item>The viewer is this node: its newest readable ASSESSMENT record (its retired identities' records included).</item>
+/// <item>The viewer is this node: its newest readable ASSESSMENT record that validates (its retired identities' records included; of two with the same creation time, the one stored last).</item>
 /// <item>Peers are the other current members of the roster. A record counts only if <see cref="DisclosurePolicy"/> lets this
 ///   node's operators see it and this node can read its payload (a named-audience record is opened with this node's key):
 ///   an AMBER+STRICT assessment addressed to others never reaches this node, and so never counts here.</item>
@@ -124,7 +124,7 @@ public sealed class NodeMaturity(LocalNode node, MeshState mesh, DisclosurePolic
             if (isOwn)
             {
                 if (assessment is not null && AssessmentValidator.Validate(assessment).IsValid
-                    && (viewer is null || stored.Header.CreatedUnixMs > viewer.Value.Record.Header.CreatedUnixMs))
+                    && (viewer is null || stored.Header.CreatedUnixMs >= viewer.Value.Record.Header.CreatedUnixMs))
                 {
                     viewer = (stored, assessment);
                 }

@@ -1,4 +1,3 @@
-using System.Text;
 using I4C.Core.Maturity;
 using I4C.Core.Membership;
 using I4C.Core.Records;
@@ -45,7 +44,7 @@ public sealed class AssessmentRecordTests : IDisposable
     public void Validate_MalformedAssessmentPayload_RejectedMalformedWithReason(string json, string expected)
     {
         // Act
-        var result = Validate(Encoding.UTF8.GetBytes(json));
+        var result = Validate(System.Text.Encoding.UTF8.GetBytes(json));
 
         // Assert
         Assert.False(result.IsValid);
@@ -57,11 +56,11 @@ public sealed class AssessmentRecordTests : IDisposable
     public void Validate_AssessmentWithLevelOutOfRange_RejectedNamingThePractice()
     {
         // Arrange: a well-formed payload whose b-incident.2 claims level 9
-        var json = Encoding.UTF8.GetString(AssessmentPayload.Encode(MaturityTestData.Uniform(2, 3)))
+        var json = System.Text.Encoding.UTF8.GetString(AssessmentPayload.Encode(MaturityTestData.Uniform(2, 3)))
             .Replace("{\"id\":\"b-incident.2\",\"current\":2", "{\"id\":\"b-incident.2\",\"current\":9", StringComparison.Ordinal);
 
         // Act
-        var result = Validate(Encoding.UTF8.GetBytes(json));
+        var result = Validate(System.Text.Encoding.UTF8.GetBytes(json));
 
         // Assert
         Assert.Equal(RejectReason.Malformed, result.Rejection!.Reason);
@@ -73,11 +72,11 @@ public sealed class AssessmentRecordTests : IDisposable
     public void Validate_AssessmentOfUnknownFrameworkVersion_AcceptedForANewerNode()
     {
         // Arrange
-        var json = Encoding.UTF8.GetString(AssessmentPayload.Encode(MaturityTestData.Uniform(2, 3)))
+        var json = System.Text.Encoding.UTF8.GetString(AssessmentPayload.Encode(MaturityTestData.Uniform(2, 3)))
             .Replace(MaturityFramework.Nis2V1, "nis2-maturity/9", StringComparison.Ordinal);
 
         // Act
-        var result = Validate(Encoding.UTF8.GetBytes(json));
+        var result = Validate(System.Text.Encoding.UTF8.GetBytes(json));
 
         // Assert
         Assert.True(result.IsValid, result.Rejection?.ToString());
