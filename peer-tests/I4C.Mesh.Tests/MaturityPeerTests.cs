@@ -204,5 +204,8 @@ public sealed class MaturityPeerTests(ITestOutputHelper output)
         Assert.False(cluster[1].Holds(strict), "a node outside the audience holds the AMBER+STRICT assessment");
         var stored = viewer.Node.Store.Get(strict)!;
         Assert.Equal(EncryptionScheme.X25519HkdfXchacha20Poly1305, stored.Header.Encryption);
+        // The report built from it is marked with the strictest label it draws on; the outsiders' with AMBER.
+        Assert.Equal(Tlp.AmberStrict, inside.Label);
+        Assert.Equal(Tlp.Amber, outside.Label);
     }
 }

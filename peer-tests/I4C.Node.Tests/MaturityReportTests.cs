@@ -94,6 +94,27 @@ public sealed class MaturityReportTests
         Assert.Contains("Content-Security-Policy", html, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(Tlp.Green, "TLP:GREEN", "tlp-green")]
+    [InlineData(Tlp.AmberStrict, "TLP:AMBER+STRICT", "tlp-amber")]
+    public void Html_MarkedWithTheStrictestInputLabel(Tlp label, string marking, string css)
+    {
+        // Arrange
+        var reply = Sample();
+        reply.Label = label;
+
+        // Act
+        var html = MaturityReport.Html(reply);
+        using var text = new StringWriter();
+        MaturityReport.Text(text, reply);
+
+        // Assert: the marking comes first in the page and in the text, as TLP 2.0 asks.
+        var body = html[html.IndexOf("<body>", StringComparison.Ordinal)..];
+        Assert.StartsWith($"<body>\n<header>\n<p class=\"tlp {css}\">{marking}</p>", body, StringComparison.Ordinal);
+        Assert.StartsWith(marking + ":", text.ToString(), StringComparison.Ordinal);
+        Assert.Equal(marking.Replace("TLP:", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), (string?)MaturityReport.Json(reply)["tlp"]);
+    }
+
     [Fact]
     public void Html_SuppressedCells_ShownAsSuppressedWithoutFigures()
     {

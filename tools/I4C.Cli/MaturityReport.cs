@@ -23,6 +23,7 @@ public static class MaturityReport
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(reply);
+        output.WriteLine($"{TlpLabels.Display(reply.Label)}: derived from records labelled up to {TlpLabels.Display(reply.Label)}; handle this report accordingly.");
         output.WriteLine($"NIS2 maturity benchmark ({reply.Framework}) of {reply.NodeName}, assessment {Short(reply.AssessmentId)} of {Output.Time(reply.AssessmentCreatedUnixMs)}");
         output.WriteLine($"Compared with {Describe(reply)}; a figure needs at least k = {reply.MinContributors} other cities.");
         output.WriteLine();
@@ -128,6 +129,7 @@ public static class MaturityReport
             ["assessmentCreated"] = Output.Iso(reply.AssessmentCreatedUnixMs),
             ["cohort"] = reply.Cohort,
             ["k"] = reply.MinContributors,
+            ["tlp"] = TlpLabels.Short(reply.Label),
             ["peerCities"] = reply.PeerCities,
             ["cohortCities"] = reply.CohortCities,
             ["ignoredCities"] = reply.IgnoredCities,
@@ -157,7 +159,8 @@ public static class MaturityReport
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
             .Append("<title>").Append(E(title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n");
 
-        h.Append("<header>\n<h1>NIS2 maturity benchmark</h1>\n<p class=\"meta\">")
+        h.Append("<header>\n<p class=\"tlp ").Append(TlpClass(reply.Label)).Append("\">").Append(E(TlpLabels.Display(reply.Label))).Append("</p>\n")
+            .Append("<h1>NIS2 maturity benchmark</h1>\n<p class=\"meta\">")
             .Append(E(reply.NodeName)).Append(" · assessment <code>").Append(E(Short(reply.AssessmentId))).Append("</code> of ")
             .Append(E(Output.Time(reply.AssessmentCreatedUnixMs))).Append(" · framework ").Append(E(reply.Framework))
             .Append("</p>\n<p class=\"meta\">Compared with ").Append(E(Describe(reply))).Append(". A peer figure is shown only when at least k = ")
@@ -173,12 +176,29 @@ public static class MaturityReport
             .Append("(its lowest practice); the mean is shown beside it. Peer figures are the lower quartile, median and upper quartile of the ")
             .Append("other cities' domain levels, rounded to one decimal; no minimum or maximum is ever shown. ")
             .Append("“At target” is the share of those cities whose level reaches their own target. See docs/maturity.md.</p>\n")
-            .Append("<p>This page holds figures derived from the members' assessments: handle it at least as strictly as the labels of those records.</p>\n")
+            .Append("<p>This page holds figures derived from the members' assessments and lists practices they shared; it is marked ")
+            .Append(E(TlpLabels.Display(reply.Label))).Append(", the strictest label among those records: handle it at least as strictly.</p>\n")
             .Append("</footer>\n</body>\n</html>\n");
         return h.ToString();
     }
 
+    /// <summary>The CSS class of a TLP 2.0 marking (FIRST's colours: text on black).</summary>
+    private static string TlpClass(Tlp tlp) => tlp switch
+    {
+        Tlp.Clear => "tlp-clear",
+        Tlp.Green => "tlp-green",
+        Tlp.Amber or Tlp.AmberStrict => "tlp-amber",
+        Tlp.Red => "tlp-red",
+        _ => "tlp-unknown",
+    };
+
     private const string Css = """
+        .tlp { display: inline-block; background: #000000; font-weight: bold; padding: 0.2em 0.6em; margin: 0 0 0.4em 0; font-family: monospace; font-size: 1.1em; }
+        .tlp-clear { color: #FFFFFF; }
+        .tlp-green { color: #33FF00; }
+        .tlp-amber { color: #FFC000; }
+        .tlp-red { color: #FF2B2B; }
+        .tlp-unknown { color: #FFFFFF; }
         body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #1d2330; background: #ffffff; padding: 0 1em; }
         h1 { font-size: 1.6em; margin-bottom: 0.2em; }
         h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 2px solid #d0d7e2; padding-bottom: 0.2em; }

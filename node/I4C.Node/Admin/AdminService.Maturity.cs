@@ -83,6 +83,7 @@ internal sealed partial class AdminService
             NodeName = node.Profile.Name,
             NodeId = node.Identity.Id.Text,
             ComputedUnixMs = node.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Label = benchmark.Label,
         };
         foreach (var row in result.Domains)
         {

@@ -23,7 +23,11 @@ public sealed record NodeBenchmark(
     AssessmentScore ViewerScore,
     BenchmarkResult Result,
     IReadOnlyList<DomainGap> Gaps,
-    IReadOnlyDictionary<string, SharedPracticeView> Practices);
+    IReadOnlyDictionary<string, SharedPracticeView> Practices)
+{
+    /// <summary>The strictest TLP label among the records the benchmark was computed from; the report carries it.</summary>
+    public Tlp Label { get; init; } = Tlp.Unspecified;
+}
 
 /// <summary>
 /// The node's side of the NIS2 maturity work (docs/maturity.md): publishing this node's assessment, and collecting what the
@@ -95,6 +99,7 @@ public sealed class NodeMaturity(LocalNode node, MeshState mesh, DisclosurePolic
 
         (StoredRecord Record, Assessment Assessment)? viewer = null;
         var peers = new List<PeerAssessment>();
+        var peerLabels = new Dictionary<string, Tlp>(StringComparer.Ordinal);
         foreach (var stored in node.Store.OfKind(RecordKind.Assessment))
         {
             if (!disclosure.Allows(stored.Header, DisclosureTarget.Operator))
@@ -132,6 +137,7 @@ public sealed class NodeMaturity(LocalNode node, MeshState mesh, DisclosurePolic
             }
             // An undecodable latest assessment must still remove its city (the core counts it as ignored), so it goes in as null.
             peers.Add(new PeerAssessment(stored.Author.Text, created, stored.Id.ToString(), assessment!));
+            peerLabels[stored.Id.ToString()] = stored.Header.Tlp;
         }
         if (viewer is not { } mine)
         {
@@ -146,8 +152,24 @@ public sealed class NodeMaturity(LocalNode node, MeshState mesh, DisclosurePolic
         }
         var practices = SharedPractices(own);
         var gaps = GapAnalysis.Compute(mine.Assessment, result, practices.Values.Select(p => p.Practice), practicesPerGap);
-        return new NodeBenchmark(mine.Record, mine.Assessment, score, result, gaps, practices);
+        // The figures derive from the peers' assessments (every one considered, older ones too: stricter, never weaker),
+        // so the report carries the strictest of their labels, of this node's own, and of the practices it lists.
+        var label = mine.Record.Header.Tlp;
+        foreach (var peerLabel in peerLabels.Values)
+        {
+            label = Strictest(label, peerLabel);
+        }
+        foreach (var gap in gaps)
+        {
+            foreach (var shared in gap.SharedPractices)
+            {
+                label = Strictest(label, practices[shared.RecordId].Tlp);
+            }
+        }
+        return new NodeBenchmark(mine.Record, mine.Assessment, score, result, gaps, practices) { Label = label };
     }
+
+    private static Tlp Strictest(Tlp a, Tlp b) => (int)a >= (int)b ? a : b;
 
     /// <summary>
     /// The PRACTICE records other authors shared that this node's operators may see and this node can read, with their
