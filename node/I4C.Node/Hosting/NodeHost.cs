@@ -186,6 +186,7 @@ public sealed class NodeHost : IAsyncDisposable
         app.MapGrpcService<MeshService>();
         app.MapGrpcHealthChecksService();
         Interop.MispFeedEndpoints.MapMispFeed(app);
+        Interop.TaxiiEndpoints.MapTaxii(app);
 
         var node = app.Services.GetRequiredService<LocalNode>();
         var host = new NodeHost(app, data, node, runtime);
