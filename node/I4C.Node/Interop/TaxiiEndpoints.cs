@@ -23,7 +23,7 @@ namespace I4C.Node.Interop;
 /// <c>added_after</c>, <c>limit</c>/<c>next</c> paging and <c>match[id|type|version|spec_version]</c>.
 /// No write method exists (405). See docs/interop.md.
 /// </summary>
-internal static class TaxiiEndpoints
+public static class TaxiiEndpoints
 {
     public const string MediaType = "application/taxii+json;version=2.1";
     public const string StixMediaType = "application/stix+json;version=2.1";
@@ -42,10 +42,10 @@ internal static class TaxiiEndpoints
     }
 
     /// <summary>A collection: all records up to <paramref name="Ceiling"/>.</summary>
-    internal sealed record Collection(string Id, string Alias, Tlp Ceiling);
+    public sealed record Collection(string Id, string Alias, Tlp Ceiling);
 
     /// <summary>The collections a node with this export ceiling serves: one per label from CLEAR up to it. Ids are UUIDv5 of "taxii-collection:ALIAS".</summary>
-    internal static IReadOnlyList<Collection> CollectionsFor(Tlp exportCeiling) =>
+    public static IReadOnlyList<Collection> CollectionsFor(Tlp exportCeiling) =>
         TlpLabels.All.Where(t => t != Tlp.Red && (int)t <= (int)exportCeiling)
             .Select(t => new Collection(StixIds.Uuid5(StixIds.Namespace, "taxii-collection:tlp-" + TlpLabels.Short(t)).ToString(), "tlp-" + TlpLabels.Short(t), t))
             .ToList();

@@ -22,6 +22,9 @@ public sealed record MeshClusterOptions
 
     /// <summary>Seeds per node index (host:port of other nodes' mesh endpoints); none by default (peers are found through card endpoints).</summary>
     public Func<int, IReadOnlyList<string>>? Seeds { get; init; }
+
+    /// <summary>Adjusts node <c>index</c>'s options before it starts (e.g. its export ceiling); none by default.</summary>
+    public Func<int, NodeOptions, NodeOptions>? Configure { get; init; }
 }
 
 /// <summary>
@@ -145,6 +148,7 @@ public sealed class MeshCluster : IAsyncDisposable
             // Loopback clusters find each other through card endpoints; mDNS is tested across namespaces.
             Mdns = false,
         };
+        options = _options.Configure?.Invoke(index, options) ?? options;
         var clock = Stopwatch.StartNew();
         var host = await NodeHost.StartAsync(options, logging => ConfigureLogging(logging, index), TimeProvider.System, CancellationToken.None)
             .Within(Timeouts.Start, $"starting {node}").ConfigureAwait(false);
