@@ -24,7 +24,7 @@ public static class CliApp
         var context = new CliContext(globals, stdout, stderr) { In = stdin };
         IEnumerable<Command> commands = [
             .. Commands.Build(context), .. MeshCommands.Build(context), .. MaturityCommands.Build(context), .. InteropCommands.Build(context),
-            .. StixCommands.Build(context), Pilot.PilotCommand.Build(context)];
+            .. StixCommands.Build(context), .. OperationsCommands.Build(context), Pilot.PilotCommand.Build(context)];
         foreach (var command in commands)
         {
             // Builders may each contribute subcommands to one verb (export misp, export stix): merge them.

@@ -144,11 +144,12 @@ public static class Commands
 
     private static Command Status(CliContext ctx)
     {
-        var command = new Command("status", "Show this node's identity, endpoints, uptime and record counts.");
+        var command = new Command("status", "Show this node's identity, endpoints, uptime, record counts and health; exit code 0 healthy, 10 degraded, 11 unhealthy.");
         command.SetAction(async (parse, ct) =>
         {
             using var node = NodeConnection.Open(ctx.DataFor(parse));
             var s = await node.Client.GetStatusAsync(new StatusRequest(), NodeConnection.Options(ct)).ConfigureAwait(false);
+            var health = await node.Client.GetHealthAsync(new HealthRequest(), NodeConnection.Options(ct)).ConfigureAwait(false);
             if (ctx.Json(parse))
             {
                 var counts = new JsonArray();
@@ -175,8 +176,9 @@ public static class Commands
                     ["udpPort"] = s.UdpPort,
                     ["version"] = s.Version,
                     ["schemaVersion"] = s.SchemaVersion,
+                    ["health"] = OperationsCommands.ToJson(health),
                 });
-                return ExitCodes.Ok;
+                return OperationsCommands.ExitCodeOf(health);
             }
             Output.Pairs(ctx.Out, [
                 ("Node id", s.NodeId),
@@ -189,6 +191,7 @@ public static class Commands
                 ("UDP port", s.UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 ("Records", $"{s.TotalRecords} ({s.PurgedRecords} purged)"),
                 ("Version", $"{s.Version}, schema v{s.SchemaVersion}"),
+                ("Health", OperationsCommands.Describe(health)),
             ]);
             if (s.Counts.Count > 0)
             {
@@ -196,7 +199,7 @@ public static class Commands
                 Output.Table(ctx.Out, ["KIND", "TLP", "RECORDS"],
                     s.Counts.Select(c => (IReadOnlyList<string>)[RecordKinds.Name(c.Kind), TlpLabels.Display(c.Tlp), c.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
             }
-            return ExitCodes.Ok;
+            return OperationsCommands.ExitCodeOf(health);
         });
         return command;
     }

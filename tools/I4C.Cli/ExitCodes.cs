@@ -23,8 +23,14 @@ public static class ExitCodes
     public const int Unauthorized = 8;
     /// <summary>`i4c sync` found (or `sync --wait` timed out with) records missing, or no peer connected.</summary>
     public const int NotInSync = 9;
+    /// <summary>`i4c status`: the node runs but is Degraded (a health check warns; see the output).</summary>
+    public const int NodeDegraded = 10;
+    /// <summary>`i4c status`: the node runs but is Unhealthy (database not writable, a listener not bound, or the database at --max-db-size).</summary>
+    public const int NodeUnhealthy = 11;
+    /// <summary>`i4c backup` / `i4c restore`: the archive is damaged, truncated or not a backup, or the restore target is not empty.</summary>
+    public const int BadBackup = 12;
     /// <summary>`i4c pilot`: a step of the scenario failed (the summary says which and why).</summary>
-    public const int PilotFailed = 10;
+    public const int PilotFailed = 13;
 }
 
 /// <summary>An error to report as one line with the given exit code.</summary>

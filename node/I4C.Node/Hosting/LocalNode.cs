@@ -72,6 +72,9 @@ public sealed class LocalNode : IDisposable
     /// <summary>Members and their keys, for encrypting to an explicit audience (set by the host once the mesh layer exists).</summary>
     public IMemberDirectory? Directory { get; set; }
 
+    /// <summary>Resource limits and refusal counting (set by the host; null when a test builds the node by hand).</summary>
+    public Operations.NodeLimits? Limits { get; set; }
+
     /// <summary>Raised after a record this node wrote is durably stored (the sync engine disseminates it).</summary>
     public event Action<ValidatedRecord>? Published;
 
@@ -106,7 +109,13 @@ public sealed class LocalNode : IDisposable
             result = Validator.Validate(wire);
             if (!result.IsValid)
             {
+                Limits?.Rejected(result.Rejection!, "local publish");
                 throw Refuse($"the record would be rejected by every peer: {result.Rejection}", result.Rejection);
+            }
+            if (Limits?.CheckLocalPublish(result.Record!) is { } limited)
+            {
+                // NodeLimits wrote the (rate-limited) log line.
+                throw new PublishRefusedException(limited);
             }
             var outcome = Store.Insert(result.Record!);
             if (outcome.Status != StoreStatus.Stored)
@@ -317,44 +326,12 @@ public sealed class LocalNode : IDisposable
     /// <summary>Re-verifies every stored header, signature, payload hash and chain link.</summary>
     public VerifyReport Verify()
     {
-        long checkedCount = 0, payloads = 0;
-        var failures = new List<(RecordId, Rejection)>();
-        byte[]? lastAuthor = null, lastChannel = null;
-        ulong lastSeq = 0;
-        RecordId lastId = default;
-        foreach (var stored in Store.ReadAll())
+        var result = StoreVerification.Run(Store, Validator);
+        foreach (var (id, problem) in result.Failures)
         {
-            checkedCount++;
-            var author = stored.Header.Author.ToByteArray();
-            var channel = stored.Header.Channel.ToByteArray();
-            var sameChain = lastAuthor is not null && author.AsSpan().SequenceEqual(lastAuthor) && channel.AsSpan().SequenceEqual(lastChannel);
-            var state = sameChain ? new ChainState(lastSeq, lastId, null) : new ChainState(0, default, null);
-            (lastAuthor, lastChannel, lastSeq, lastId) = (author, channel, stored.Header.Seq, stored.Id);
-            var result = Validator.Validate(stored.HeaderBytes, stored.Signature, stored.Payload);
-            if (!result.IsValid)
-            {
-                failures.Add((stored.Id, result.Rejection!));
-                NodeLog.VerifyFailed(_logger, stored.Id.ToString(), result.Rejection!.ToString());
-                continue;
-            }
-            if (stored.Payload is not null)
-            {
-                payloads++;
-            }
-            var record = result.Record!;
-            if (record.Id != stored.Id)
-            {
-                failures.Add((stored.Id, new Rejection(RejectReason.Malformed, $"stored under id {stored.Id} but its header hashes to {record.Id}")));
-                continue;
-            }
-            var (verdict, problem) = ChainRules.Check(record, state);
-            if (verdict == ChainVerdict.Rejected)
-            {
-                failures.Add((stored.Id, problem!));
-                NodeLog.VerifyFailed(_logger, stored.Id.ToString(), problem!.ToString());
-            }
+            NodeLog.VerifyFailed(_logger, id.ToString(), problem.ToString());
         }
-        return new VerifyReport(checkedCount, payloads, failures);
+        return new VerifyReport(result.Checked, result.PayloadsChecked, result.Failures);
     }
 
     public void Dispose()

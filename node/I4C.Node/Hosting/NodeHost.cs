@@ -4,6 +4,7 @@ using I4C.Core.Identity;
 using I4C.Core.Records;
 using I4C.Node.Admin;
 using I4C.Node.Mesh;
+using I4C.Node.Operations;
 using I4C.Node.Udp;
 using I4C.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -134,7 +135,8 @@ public sealed class NodeHost : IAsyncDisposable
                 o.MaxReceiveMessageSize = meshOptions.MaxFrameBytes;
                 o.MaxSendMessageSize = meshOptions.MaxFrameBytes;
             });
-        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddNodeChecks();
+        builder.Services.AddNodeOperations();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -146,6 +148,7 @@ public sealed class NodeHost : IAsyncDisposable
             kestrel.Listen(options.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.UseInboundTrafficCounting();
                 listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
                     ServerCertificate = certificate,
@@ -182,6 +185,7 @@ public sealed class NodeHost : IAsyncDisposable
             }
             await next(context).ConfigureAwait(false);
         });
+        app.UseNodeMetricsEndpoint(guard);
         app.MapGrpcService<AdminService>();
         app.MapGrpcService<MeshService>();
         app.MapGrpcHealthChecksService();
@@ -195,6 +199,8 @@ public sealed class NodeHost : IAsyncDisposable
         var connections = app.Services.GetRequiredService<ConnectionManager>();
         connections.Ticked += udp.Maintain;
         node.Directory = mesh;
+        node.Limits = app.Services.GetRequiredService<NodeLimits>();
+        app.Services.GetRequiredService<SyncEngine>().Limits = node.Limits;
         node.RetiredIdentities = data.LoadRetiredIdentities();
         mesh.Data = data;
         mesh.Load();

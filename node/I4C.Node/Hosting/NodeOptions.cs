@@ -40,6 +40,19 @@ public sealed record NodeOptions
     /// <summary>Largest payload accepted, in bytes. Default 1 MiB.</summary>
     public int MaxPayloadBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Content records (advisories, incidents, practices, RFIs, answers, sightings, assessments) one
+    /// author may write per minute; more are refused locally and deferred from the mesh
+    /// (docs/operations.md, "Resource limits"). Default 600.
+    /// </summary>
+    public int MaxRecordsPerAuthorPerMinute { get; init; } = 600;
+
+    /// <summary>Most mesh links (inbound and outbound together); further inbound links are refused. Default 32.</summary>
+    public int MaxPeers { get; init; } = 32;
+
+    /// <summary>Cap on the database's size on disk (i4c.db and its WAL), in bytes; at the cap new content records are refused. 0 = no cap. Default 10 GiB.</summary>
+    public long MaxDatabaseBytes { get; init; } = 10L * 1024 * 1024 * 1024;
+
     /// <summary>How often expired payloads are purged. Default 30 s.</summary>
     public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -76,6 +89,7 @@ public static class NodeOptionsLoader
           --data DIR            data directory (env I4C_DATA; default $XDG_DATA_HOME/i4c or ~/.local/share/i4c)
           --listen HOST:PORT    mesh gRPC endpoint (env I4C_LISTEN; default 0.0.0.0:7411; port 0 = any free port)
           --admin HOST:PORT     admin gRPC endpoint, loopback only (env I4C_ADMIN; default 127.0.0.1:7410)
+          --http HOST:PORT      admin HTTP/1.1 endpoint (MISP feed, TAXII, /metrics), loopback only (env I4C_HTTP; default 127.0.0.1:7412)
           --udp PORT            UDP control-plane port (env I4C_UDP; default 7411)
           --seed HOST:PORT      a seed member's mesh endpoint; repeatable (env I4C_SEEDS, comma-separated)
           --advertise HOST:PORT mesh endpoint to publish in this node's card; repeatable (env I4C_ADVERTISE);
@@ -85,6 +99,9 @@ public static class NodeOptionsLoader
           --export-max-tlp L    highest TLP exports may carry: clear, green, amber, amber+strict (env I4C_EXPORT_MAX_TLP; default green)
           --log-format text|json  log line format (env I4C_LOG_FORMAT; default text)
           --max-payload BYTES   largest payload accepted (env I4C_MAX_PAYLOAD; default 1048576)
+          --max-records-per-minute N  content records one author may write per minute (env I4C_MAX_RECORDS_PER_MINUTE; default 600)
+          --max-peers N         most mesh links, inbound and outbound (env I4C_MAX_PEERS; default 32)
+          --max-db-size SIZE    cap on the database size, e.g. 500M, 10G; 0 = none (env I4C_MAX_DB_SIZE; default 10G)
           --name NAME --country CC --category eu-city|non-eu-city|other [--listener]
                                 profile for the identity created on first start (when `i4c init` was not run)
           --help                this text
@@ -92,7 +109,7 @@ public static class NodeOptionsLoader
         """;
 
     private static readonly string[] Flags =
-        ["--data", "--listen", "--admin", "--http", "--udp", "--seed", "--advertise", "--peers", "--mdns", "--export-max-tlp", "--log-format", "--max-payload", "--name", "--country", "--category"];
+        ["--data", "--listen", "--admin", "--http", "--udp", "--seed", "--advertise", "--peers", "--mdns", "--export-max-tlp", "--log-format", "--max-payload", "--max-records-per-minute", "--max-peers", "--max-db-size", "--name", "--country", "--category"];
 
     public static NodeOptions Load(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
@@ -236,6 +253,30 @@ public static class NodeOptionsLoader
             }
             options = options with { MaxPayloadBytes = bytes };
         }
+        if (Pick("--max-records-per-minute", "I4C_MAX_RECORDS_PER_MINUTE", "maxRecordsPerMinute") is { } rate)
+        {
+            if (!int.TryParse(rate, NumberStyles.None, CultureInfo.InvariantCulture, out var perMinute) || perMinute is < 1 or > 1_000_000)
+            {
+                throw new NodeOptionsException($"--max-records-per-minute '{rate}': give a number of records from 1 to 1000000.");
+            }
+            options = options with { MaxRecordsPerAuthorPerMinute = perMinute };
+        }
+        if (Pick("--max-peers", "I4C_MAX_PEERS", "maxPeers") is { } maxPeers)
+        {
+            if (!int.TryParse(maxPeers, NumberStyles.None, CultureInfo.InvariantCulture, out var most) || most is < 1 or > 1024)
+            {
+                throw new NodeOptionsException($"--max-peers '{maxPeers}': give a number of links from 1 to 1024.");
+            }
+            options = options with { MaxPeers = most };
+        }
+        if (options.MaxPeers < options.Mesh.TargetPeers)
+        {
+            throw new NodeOptionsException($"--max-peers {options.MaxPeers} is below --peers {options.Mesh.TargetPeers}: the node could never keep the links it aims for. Raise --max-peers or lower --peers.");
+        }
+        if (Pick("--max-db-size", "I4C_MAX_DB_SIZE", "maxDbSize") is { } dbSize)
+        {
+            options = options with { MaxDatabaseBytes = ParseSize(dbSize, "--max-db-size") };
+        }
         if (Cli("--name") is { } profileName)
         {
             var category = MemberCategory.Other;
@@ -250,6 +291,29 @@ public static class NodeOptionsLoader
             };
         }
         return options;
+    }
+
+    /// <summary>A size in bytes: a plain number, or one with a binary suffix K, M, G or T (KiB … TiB); 0 means no cap; otherwise at least 1 MiB.</summary>
+    public static long ParseSize(string text, string flag)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim().ToUpperInvariant().TrimEnd('B').TrimEnd('I');
+        var multiplier = 1L;
+        if (trimmed.Length > 0 && "KMGT".Contains(trimmed[^1], StringComparison.Ordinal))
+        {
+            multiplier = trimmed[^1] switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L << 40 };
+            trimmed = trimmed[..^1];
+        }
+        if (!long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > long.MaxValue / multiplier)
+        {
+            throw new NodeOptionsException($"{flag} '{text}': give a size in bytes, or with K, M, G or T (e.g. 500M, 10G); 0 for no cap.");
+        }
+        var bytes = number * multiplier;
+        if (bytes is > 0 and < 1L << 20)
+        {
+            throw new NodeOptionsException($"{flag} '{text}': a cap below 1M leaves no room for the database; give at least 1M, or 0 for no cap.");
+        }
+        return bytes;
     }
 
     public static IPEndPoint ParseEndpoint(string text, string flag)
@@ -315,7 +379,7 @@ public static class NodeOptionsLoader
         {
             throw new NodeOptionsException($"{path} is not valid JSON: {ex.Message}");
         }
-        var known = new[] { "listen", "admin", "udp", "seeds", "advertise", "peers", "mdns", "exportMaxTlp", "logFormat", "maxPayload" };
+        var known = new[] { "listen", "admin", "http", "udp", "seeds", "advertise", "peers", "mdns", "exportMaxTlp", "logFormat", "maxPayload", "maxRecordsPerMinute", "maxPeers", "maxDbSize" };
         foreach (var key in values.Keys)
         {
             if (!known.Contains(key))

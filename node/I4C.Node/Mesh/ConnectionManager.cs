@@ -202,6 +202,7 @@ public sealed class ConnectionManager : BackgroundService
             var dialing = _candidates.Values.Count(c => c.Dialing && (c.Member is null || !linkedNow.Contains(c.Member)));
             var missingPartners = redPartners.Count(p => !linkedNow.Contains(p) && _mesh.Roster.IsMember(p));
             var room = Math.Max(_meshOptions.TargetPeers - _engine.Links.Count - dialing, missingPartners - dialing);
+            room = Math.Min(room, _options.MaxPeers - _engine.Links.Count - dialing);
             if (room <= 0)
             {
                 return;

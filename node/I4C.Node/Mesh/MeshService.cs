@@ -32,6 +32,10 @@ internal sealed class MeshService(MeshState mesh, SyncEngine engine, PeerScores 
             throw new RpcException(new Status(StatusCode.PermissionDenied, "This node has banned you for misbehaviour; try again later."));
         }
         var http = context.GetHttpContext();
+        if (http.RequestServices.GetService(typeof(Operations.NodeLimits)) is Operations.NodeLimits limits && !limits.AdmitInboundLink(engine.Links.Count, engine.IsLinked(member.Id), member.Id))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"This node has reached its limit of {limits.MaxPeers} mesh links (--max-peers); link with another member."));
+        }
         // An inbound link lasts as long as the peer keeps it: end it when this node stops,
         // or the host waits out its whole shutdown timeout (30 s) for the stream to finish.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);

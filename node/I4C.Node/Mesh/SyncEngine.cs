@@ -100,6 +100,12 @@ public sealed class SyncEngine
 
     public Link? LinkTo(NodeId peer) => _links.GetValueOrDefault(peer);
 
+    /// <summary>Resource limits and refusal counting (set by the host; null when a test builds the engine by hand).</summary>
+    public Operations.NodeLimits? Limits { get; set; }
+
+    /// <summary>Raised when an anti-entropy round this node started ends, with how many records it lacked (for metrics).</summary>
+    public event Action<long>? RoundEnded;
+
     /// <summary>Raised after records received from a peer were stored (for metrics and measurements).</summary>
     public event Action<IReadOnlyList<ValidatedRecord>, NodeId>? RecordsStored;
 
@@ -417,6 +423,7 @@ public sealed class SyncEngine
         if (_rounds.TryGetValue(round, out var waiter) && waiter.Peer.Equals(link.Peer) && _rounds.TryRemove(round, out _))
         {
             waiter.Missing.TrySetResult(missing);
+            RoundEnded?.Invoke(missing);
         }
     }
 
@@ -613,6 +620,7 @@ public sealed class SyncEngine
             {
                 var id = result.Record?.Id.ToString() ?? RecordId.OfHeader(records.Records_[i].Header.Span).ToString();
                 MeshLog.RecordRejected(_logger, id, link.Peer.Text, rejection.ToString());
+                Limits?.Rejected(rejection, link.Peer.Text);
                 var goodFaith = rejection.Reason == RejectReason.NotMember && result.Record is { } r && !r.Author.Equals(link.Peer) &&
                     roster.StandingOf(r.Author)?.Kind is Core.Membership.StandingKind.Revoked or Core.Membership.StandingKind.Replaced;
                 if (!goodFaith)
@@ -624,6 +632,10 @@ public sealed class SyncEngine
                 continue;
             }
             accepted.Add(result.Record!);
+        }
+        if (Limits?.AdmitFromPeer(accepted, link.Peer) is { } admitted && admitted.Count != accepted.Count)
+        {
+            accepted = [.. admitted];
         }
         if (accepted.Count == 0)
         {
@@ -652,6 +664,7 @@ public sealed class SyncEngine
                     break;
                 case StoreStatus.Rejected when outcome.Rejection!.Reason == RejectReason.Equivocation:
                     MeshLog.EquivocationDetected(_logger, accepted[i].Author.Text, accepted[i].Seq);
+                    Limits?.Rejected(outcome.Rejection, link.Peer.Text);
                     if (accepted[i].Author.Equals(link.Peer))
                     {
                         // A relay passes a fork on in good faith; an author sending its own fork does not.
@@ -664,6 +677,7 @@ public sealed class SyncEngine
                     break;
                 case StoreStatus.Rejected:
                     MeshLog.RecordRejected(_logger, accepted[i].Id.ToString(), link.Peer.Text, outcome.Rejection!.ToString());
+                    Limits?.Rejected(outcome.Rejection, link.Peer.Text);
                     _scores.Penalise(link.Peer, PeerScores.PenaltyFor(outcome.Rejection.Reason), outcome.Rejection.Code);
                     break;
             }

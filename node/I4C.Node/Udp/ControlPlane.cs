@@ -57,6 +57,7 @@ internal sealed class ControlPlane : IDisposable
             AutoRecycle = true,
             DisconnectTimeout = 5000,
             PingInterval = 1000,
+            EnableStatistics = true,
         };
         _listener.ConnectionRequestEvent += OnConnectionRequest;
         _listener.PeerConnectedEvent += OnPeerConnected;
@@ -80,6 +81,11 @@ internal sealed class ControlPlane : IDisposable
             }
         };
     }
+
+    /// <summary>UDP bytes received and sent since start (the i4c_udp_bytes_total metric).</summary>
+    public long BytesReceived => _manager.Statistics.BytesReceived;
+
+    public long BytesSent => _manager.Statistics.BytesSent;
 
     /// <summary>The bound UDP port.</summary>
     public int Port => _manager.LocalPort;
