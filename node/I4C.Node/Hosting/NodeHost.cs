@@ -77,6 +77,8 @@ public sealed class NodeHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // Health is reported by GetHealth, gRPC health and `i4c status`; the limits log their own hits.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         if (configureLogging is not null)
         {
             configureLogging(builder.Logging);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace I4C.Node.Operations;
 
@@ -20,7 +21,9 @@ public static class MetricsEndpoint
     {
         services.AddSingleton<NodeLimits>();
         services.AddSingleton<NodeMetrics>();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("i4c-node", serviceVersion: Admin.NodeRuntimeInfo.Version))
+            .WithMetrics(metrics => metrics
             .AddMeter(NodeMetrics.MeterName)
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;

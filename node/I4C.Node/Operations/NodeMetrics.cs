@@ -55,6 +55,7 @@ internal sealed class NodeMetrics : IDisposable
         _meter.CreateObservableGauge("i4c_database_limit_bytes", () => limits.MaxDatabaseBytes, unit: "By", description: "The --max-db-size cap; 0 = none.");
         engine.RoundEnded += OnRoundEnded;
         limits.Hit += limit => _limitHits.Add(1, new KeyValuePair<string, object?>("limit", limit));
+        limits.RecordRejected += Rejected;
     }
 
     private TimeProvider Time { get; }

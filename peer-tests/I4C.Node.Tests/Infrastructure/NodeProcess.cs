@@ -35,7 +35,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Output => string.Join(Environment.NewLine, _output);
 
     /// <summary>Starts <c>i4c-node</c> on <paramref name="dataDirectory"/> and waits until it is ready.</summary>
-    public static async Task<NodeProcess> StartAsync(string dataDirectory, string name = "City of Processburg", string country = "AT", string category = "eu-city")
+    public static async Task<NodeProcess> StartAsync(string dataDirectory, string name = "City of Processburg", string country = "AT", string category = "eu-city", IReadOnlyList<string>? extraArgs = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -49,6 +49,10 @@ public sealed class NodeProcess : IAsyncDisposable
             NodeDll(), "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
             "--name", name, "--country", country, "--category", category,
         })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var arg in extraArgs ?? [])
         {
             info.ArgumentList.Add(arg);
         }

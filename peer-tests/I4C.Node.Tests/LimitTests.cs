@@ -1,0 +1,133 @@
+using Google.Protobuf;
+using Grpc.Core;
+using I4C.Core.Identity;
+using I4C.Core.Records;
+using I4C.Node.Hosting;
+using I4C.Node.Operations;
+using I4C.Node.Tests.Infrastructure;
+using I4C.Protocol.V1;
+using I4C.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using static I4C.Node.Tests.Infrastructure.AdminChannels;
+
+namespace I4C.Node.Tests;
+
+/// <summary>Resource limits: records per author per minute, database size cap, mesh links.</summary>
+[Trait("Category", "Integration")]
+public sealed class LimitTests
+{
+    [Fact]
+    public async Task Publish_OverRecordsPerMinute_RefusedWithClearErrorLoggedOnce()
+    {
+        // Arrange
+        await using var node = await TestNode.StartAsync(o => o with { MaxRecordsPerAuthorPerMinute = 3 });
+        for (var i = 0; i < 3; i++)
+        {
+            await node.Admin.PublishAsync(Requests.Advisory($"advisory {i}"), Deadline()).ResponseAsync.WithTimeout();
+        }
+
+        // Act
+        var fourth = await Assert.ThrowsAsync<RpcException>(() => node.Admin.PublishAsync(Requests.Advisory("one too many"), Deadline()).ResponseAsync.WithTimeout());
+        var fifth = await Assert.ThrowsAsync<RpcException>(() => node.Admin.PublishAsync(Requests.Advisory("and another"), Deadline()).ResponseAsync.WithTimeout());
+        var cli = await CliRunner.RunAsync("publish", "advisory", "--data", node.DataPath, "--tlp", "green", "--title", "from the CLI", "--body", "b");
+
+        // Assert
+        Assert.Equal(StatusCode.FailedPrecondition, fourth.StatusCode);
+        Assert.Contains("--max-records-per-minute", fourth.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.FailedPrecondition, fifth.StatusCode);
+        Assert.Equal(5, cli.ExitCode);
+        Assert.Contains("--max-records-per-minute", cli.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, node.Log.Count("LimitHit"));
+        Assert.DoesNotContain(node.Log.Entries, e => e.Message.Contains("one too many", StringComparison.Ordinal));
+        Assert.Equal(3, (await node.Admin.FeedAsync(new FeedRequest { Limit = 10 }, Deadline()).ResponseAsync.WithTimeout()).Records.Count);
+    }
+
+    [Fact]
+    public async Task Publish_DatabaseAtItsCap_RefusedButReadsGoOn()
+    {
+        // Arrange
+        await using var node = await TestNode.StartAsync(o => o with { MaxDatabaseBytes = 1 });
+
+        // Act
+        var refused = await Assert.ThrowsAsync<RpcException>(() => node.Admin.PublishAsync(Requests.Advisory(), Deadline()).ResponseAsync.WithTimeout());
+        var feed = await node.Admin.FeedAsync(new FeedRequest { Limit = 10 }, Deadline()).ResponseAsync.WithTimeout();
+        var status = await node.Admin.GetStatusAsync(new StatusRequest(), Deadline()).ResponseAsync.WithTimeout();
+
+        // Assert
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains("--max-db-size", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(feed.Records);
+        Assert.Equal(0UL, status.TotalRecords);
+        Assert.True(node.Log.Has("LimitHit", LogLevel.Warning));
+    }
+
+    [Fact]
+    public async Task AdmitFromPeer_AuthorOverTheRate_DefersTheRestOfTheChainAndLetsItThroughLater()
+    {
+        // Arrange: an author writing 8 records within one minute, a limit of 2 per minute.
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var dir = new TempDirectory();
+        using var store = RecordStore.Open(dir.Sub("i4c.db"), time);
+        var options = TestNode.OptionsFor(dir.Path) with { MaxRecordsPerAuthorPerMinute = 2 };
+        var log = new TestLog();
+        var limits = new NodeLimits(options, store, time, new LoggerAdapter(log.CreateLogger("limits")));
+        var hits = new List<string>();
+        limits.Hit += hits.Add;
+        using var author = NodeIdentity.Create();
+        var validator = new RecordValidator(RecordLimits.Default, time);
+        var records = new List<ValidatedRecord>();
+        var head = default(RecordId);
+        for (ulong seq = 1; seq <= 8; seq++)
+        {
+            var draft = new RecordDraft { Kind = RecordKind.Advisory, Tlp = Tlp.Green, Payload = new Advisory { Title = $"a{seq}", Body = "b" }.ToByteArray() };
+            var record = validator.Validate(RecordWriter.Sign(author, draft, seq, head, time.GetUtcNow())).Record!;
+            head = record.Id;
+            records.Add(record);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        var peer = NodeIdentity.Create();
+
+        // Act
+        var first = limits.AdmitFromPeer(records, peer.Id);
+        var again = limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id);
+        time.Advance(TimeSpan.FromMinutes(1));
+        var later = limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id);
+
+        // Assert: 2 within the rate plus a release budget of 2; the rest of the chain waits, in order.
+        Assert.Equal(records.Take(4).Select(r => r.Id), first.Select(r => r.Id));
+        Assert.Empty(again);
+        Assert.Equal(records.Skip(4).Take(2).Select(r => r.Id), later.Select(r => r.Id));
+        Assert.Contains(NodeLimits.RateLimit, hits);
+        // One line for the first minute's hits (the second call's hit is folded in), one after it.
+        Assert.Equal(2, log.Count("LimitHit"));
+        peer.Dispose();
+    }
+
+    [Fact]
+    public void AdmitInboundLink_AtMaxPeers_RefusedUnlessAlreadyLinked()
+    {
+        // Arrange
+        using var dir = new TempDirectory();
+        using var store = RecordStore.Open(dir.Sub("i4c.db"), TimeProvider.System);
+        var limits = new NodeLimits(TestNode.OptionsFor(dir.Path) with { MaxPeers = 2 }, store, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<NodeLimits>.Instance);
+        using var peer = NodeIdentity.Create();
+        var hits = new List<string>();
+        limits.Hit += hits.Add;
+
+        // Act / Assert
+        Assert.True(limits.AdmitInboundLink(1, alreadyLinked: false, peer.Id));
+        Assert.False(limits.AdmitInboundLink(2, alreadyLinked: false, peer.Id));
+        Assert.True(limits.AdmitInboundLink(2, alreadyLinked: true, peer.Id));
+        Assert.Equal(0, limits.OutboundRoom(2, 0));
+        Assert.Equal([NodeLimits.PeersLimit], hits);
+    }
+
+    private sealed class LoggerAdapter(ILogger inner) : ILogger<NodeLimits>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            inner.Log(logLevel, eventId, state, exception, formatter);
+    }
+}
