@@ -134,6 +134,101 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal([expiring.Id], store.PurgeExpired());
     }
 
+    /// <summary>Every schema version before the latest: 1 … Latest-1.</summary>
+    public static TheoryData<int> EarlierVersions()
+    {
+        var data = new TheoryData<int>();
+        for (var v = 1; v < Migrations.Latest; v++)
+        {
+            data.Add(v);
+        }
+        return data;
+    }
+
+    private static void Exec(SqliteConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        command.ExecuteNonQuery();
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Theory]
+    [MemberData(nameof(EarlierVersions))]
+    public void Open_FromEveryEarlierVersion_EveryTableOfThatVersionKeepsItsRows(int oldVersion)
+    {
+        // Arrange: a database at oldVersion holding a row in every table that version has.
+        var kept = _author.Write(TestRecords.AdvisoryDraft("kept across the upgrade"));
+        var purged = _author.Write(TestRecords.AdvisoryDraft("purged before the upgrade"));
+        var meshId = new byte[32];
+        meshId[0] = 7;
+        using (var connection = RecordStore.OpenConnection(_dbPath))
+        {
+            Assert.Equal(oldVersion, Migrations.Apply(connection, target: oldVersion));
+            InsertV1Row(connection, kept, TestClock.Start.ToUnixTimeMilliseconds());
+            InsertV1Row(connection, purged, TestClock.Start.ToUnixTimeMilliseconds());
+            if (oldVersion >= 2)
+            {
+                Exec(connection, "UPDATE records SET purged_ms = 1, purge_reason = 'retracted' WHERE id = $id; DELETE FROM payloads WHERE record_id = $id;", ("$id", purged.Id.ToArray()));
+                Exec(connection, "INSERT INTO retractions (target_id, retraction_id, author, reason) VALUES ($t, $r, $a, 'pending')",
+                    ("$t", new byte[32]), ("$r", kept.Id.ToArray()), ("$a", kept.Author.ToBytes()));
+                Exec(connection, "INSERT INTO fork_proofs VALUES ($a, $c, 9, $f, $s, $h, $g, 5)",
+                    ("$a", kept.Author.ToBytes()), ("$c", kept.Channel.ToArray()), ("$f", kept.Id.ToArray()), ("$s", purged.Id.ToArray()), ("$h", purged.HeaderBytes), ("$g", purged.Signature));
+            }
+            if (oldVersion >= 4)
+            {
+                Exec(connection, "INSERT INTO mesh (singleton, mesh_id, document, adopted_ms) VALUES (1, $m, $d, 3)", ("$m", meshId), ("$d", new byte[] { 1, 2, 3 }));
+                Exec(connection, "INSERT INTO heads (author, channel, seq, head_id, audience, red) VALUES ($a, $c, 2, $h, $e, 0)",
+                    ("$a", kept.Author.ToBytes()), ("$c", kept.Channel.ToArray()), ("$h", purged.Id.ToArray()), ("$e", Array.Empty<byte>()));
+            }
+            if (oldVersion >= 5)
+            {
+                Exec(connection, "INSERT INTO audit (record_id, peer, tlp, kind, sent_ms) VALUES ($r, $p, 2, 1, 4)", ("$r", kept.Id.ToArray()), ("$p", new byte[32]));
+                Exec(connection, "INSERT INTO receipts_sent (target, type, sent_ms) VALUES ($t, 1, 4)", ("$t", kept.Id.ToArray()));
+            }
+        }
+
+        // Act
+        using var store = RecordStore.Open(_dbPath, _time);
+
+        // Assert: at the latest version, and nothing written before the upgrade is lost.
+        Assert.Equal(Migrations.Latest, store.SchemaVersion);
+        var stored = store.Get(kept.Id)!;
+        Assert.Equal(kept.Payload, stored.Payload);
+        Assert.True(_validator.Validate(stored.HeaderBytes, stored.Signature, stored.Payload).IsValid);
+        Assert.Equal(2, store.Counts().Total);
+        Assert.Equal((2UL, purged.Id), store.GetHead(kept.Author, kept.Channel));
+        if (oldVersion >= 2)
+        {
+            Assert.True(store.Get(purged.Id)!.IsPurged);
+            Assert.Equal("retracted", store.Get(purged.Id)!.PurgeReason);
+            Assert.Single(store.ForkProofs());
+        }
+        if (oldVersion >= 4)
+        {
+            Assert.Equal(meshId, store.LoadMesh()!.Value.MeshId);
+        }
+        if (oldVersion >= 5)
+        {
+            Assert.True(store.ReceiptSent(kept.Id, 1));
+            Assert.Single(store.Audit(kept.Id, 10));
+        }
+        using var check = RecordStore.OpenConnection(_dbPath);
+        Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM retractions"));
+        // The chain goes on after the upgrade.
+        Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);
+    }
+
     [Fact]
     public void Open_AfterMigration_SetsUserVersionToLatest()
     {
