@@ -143,4 +143,56 @@ public sealed class NodeOptionsTests
         // Assert
         Assert.Equal(new Core.Identity.NodeProfile("City of Gent", "BE", Core.Identity.MemberCategory.EuCity, Core.Identity.Participation.Listener), options.FirstStartProfile);
     }
+
+    [Fact]
+    public void Load_LimitOptions_FromFlagsEnvironmentAndNodeJson()
+    {
+        // Arrange
+        using var dir = new TempDirectory();
+        File.WriteAllText(Path.Combine(dir.Path, "node.json"), """{"maxPeers": 12, "maxDbSize": "2G", "http": "127.0.0.1:9412"}""");
+
+        // Act
+        var options = NodeOptionsLoader.Load(["--data", dir.Path, "--max-records-per-minute", "50"], name => name == "I4C_MAX_DB_SIZE" ? "500M" : null);
+        var defaults = NodeOptionsLoader.Load(["--data", dir.Path + "-none"], _ => null);
+
+        // Assert
+        Assert.Equal(50, options.MaxRecordsPerAuthorPerMinute);
+        Assert.Equal(12, options.MaxPeers);
+        Assert.Equal(500L * 1024 * 1024, options.MaxDatabaseBytes);
+        Assert.Equal(9412, options.Http.Port);
+        Assert.Equal(600, defaults.MaxRecordsPerAuthorPerMinute);
+        Assert.Equal(32, defaults.MaxPeers);
+        Assert.Equal(10L * 1024 * 1024 * 1024, defaults.MaxDatabaseBytes);
+    }
+
+    [Theory]
+    [InlineData("--max-db-size", "12X")]
+    [InlineData("--max-db-size", "1000")]
+    [InlineData("--max-peers", "0")]
+    [InlineData("--max-peers", "2")]
+    [InlineData("--max-records-per-minute", "-1")]
+    public void Load_BadLimit_NamesTheOption(string flag, string value)
+    {
+        // Arrange
+        using var dir = new TempDirectory();
+
+        // Act
+        var error = Assert.Throws<NodeOptionsException>(() => NodeOptionsLoader.Load(["--data", dir.Path, flag, value], _ => null));
+
+        // Assert
+        Assert.Contains(flag, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("1M", 1L << 20)]
+    [InlineData("10G", 10L << 30)]
+    [InlineData("10GiB", 10L << 30)]
+    [InlineData("2t", 2L << 40)]
+    [InlineData("5242880", 5242880L)]
+    public void ParseSize_Forms_Bytes(string text, long bytes)
+    {
+        // Act / Assert
+        Assert.Equal(bytes, NodeOptionsLoader.ParseSize(text, "--max-db-size"));
+    }
 }
