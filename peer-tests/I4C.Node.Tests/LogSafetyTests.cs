@@ -57,6 +57,7 @@ public sealed class LogSafetyTests
         {
             using var doc = JsonDocument.Parse(line);
             Assert.True(doc.RootElement.TryGetProperty("LogLevel", out _), line);
+            Assert.True(doc.RootElement.TryGetProperty("Timestamp", out _), line);
         }
     }
 }

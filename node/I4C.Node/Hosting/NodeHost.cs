@@ -85,7 +85,7 @@ public sealed class NodeHost : IAsyncDisposable
         }
         else if (options.LogFormat == "json")
         {
-            builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+            builder.Logging.AddJsonConsole(o => { o.IncludeScopes = false; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
         }
         else
         {
