@@ -93,11 +93,15 @@ public sealed class LimitTests
         var again = limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id);
         time.Advance(TimeSpan.FromMinutes(1));
         var later = limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id);
+        time.Advance(NodeLimits.HistoryAge);
+        var history = limits.AdmitFromPeer(records.Skip(first.Count + later.Count).ToList(), peer.Id);
 
         // Assert: 2 within the rate plus a release budget of 2; the rest of the chain waits, in order.
         Assert.Equal(records.Take(4).Select(r => r.Id), first.Select(r => r.Id));
         Assert.Empty(again);
         Assert.Equal(records.Skip(4).Take(2).Select(r => r.Id), later.Select(r => r.Id));
+        // Once older than HistoryAge the records are history (a catch-up): the rate no longer applies.
+        Assert.Equal(records.Skip(6).Select(r => r.Id), history.Select(r => r.Id));
         Assert.Contains(NodeLimits.RateLimit, hits);
         // One line for the first minute's hits (the second call's hit is folded in), one after it.
         Assert.Equal(2, log.Count("LimitHit"));

@@ -26,6 +26,9 @@ public sealed class NodeLimits
     /// <summary>At most one LimitHit line per limit in this interval; the next line says how many hits it left out.</summary>
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>Records from the mesh created longer ago than this are history (a catch-up, a new member's backlog), not a live flood: the rate does not apply to them.</summary>
+    public static readonly TimeSpan HistoryAge = TimeSpan.FromMinutes(10);
+
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan SizeRefresh = TimeSpan.FromSeconds(1);
 
@@ -126,9 +129,10 @@ public sealed class NodeLimits
 
     /// <summary>
     /// Filters validated records from a peer before they are stored: returns those admitted, in
-    /// order. A content record is deferred when the database is at its cap, or when its author
-    /// has written more than the limit within the minute before it and this node has already let
-    /// through that many of the author's over-rate records in the last minute of its own clock.
+    /// order. A content record is deferred when the database is at its cap, or when it was created
+    /// within the last <see cref="HistoryAge"/>, its author has written more than the limit within
+    /// the minute before it, and this node has already let through that many of the author's
+    /// over-rate records in the last minute of its own clock.
     /// Once a record of a chain is deferred, the rest of that chain in the batch is deferred too,
     /// so no gap opens; anti-entropy offers deferred records again on a later round.
     /// </summary>
@@ -152,7 +156,7 @@ public sealed class NodeLimits
                     defer = true;
                     deferredDisk++;
                 }
-                else
+                else if (nowMs - record.Header.CreatedUnixMs <= HistoryAge.TotalMilliseconds)
                 {
                     var rate = _rates.GetOrAdd(record.Author, _ => new AuthorRate());
                     lock (rate)

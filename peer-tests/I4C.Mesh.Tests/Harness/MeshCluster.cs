@@ -147,6 +147,8 @@ public sealed class MeshCluster : IAsyncDisposable
             RewriteDialEndpoint = _options.UseProxies ? endpoint => RouteDial(index, endpoint) : null,
             // Loopback clusters find each other through card endpoints; mDNS is tested across namespaces.
             Mdns = false,
+            // Tests load thousands of records from one author in seconds; the rate limit has its own tests (LimitTests).
+            MaxRecordsPerAuthorPerMinute = 1_000_000,
         };
         options = _options.Configure?.Invoke(index, options) ?? options;
         var clock = Stopwatch.StartNew();

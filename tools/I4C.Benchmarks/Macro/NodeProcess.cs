@@ -56,6 +56,8 @@ public sealed class NodeProcess : IAsyncDisposable
                  {
                      nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
                      "--name", "Bench", "--country", "DE", "--category", "eu-city",
+                     // Benchmarks publish as fast as they can: measure the node, not the rate limit.
+                     "--max-records-per-minute", "1000000",
                  })
         {
             start.ArgumentList.Add(arg);

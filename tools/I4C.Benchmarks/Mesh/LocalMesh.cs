@@ -117,6 +117,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             Http = new IPEndPoint(IPAddress.Loopback, 0),
             UdpPort = 0,
             Mdns = false,
+            // Benchmarks load whole histories from one author in seconds: measure replication, not the rate limit.
+            MaxRecordsPerAuthorPerMinute = 1_000_000,
             Mesh = mesh,
             FirstStartProfile = new NodeProfile($"Bench City {index}", "DE", MemberCategory.EuCity, Participation.Active),
         };
