@@ -24,18 +24,9 @@ public static class CliApp
         var context = new CliContext(globals, stdout, stderr) { In = stdin };
         IEnumerable<Command> commands = [
             .. Commands.Build(context), .. MeshCommands.Build(context), .. MaturityCommands.Build(context), .. InteropCommands.Build(context),
-            .. StixCommands.Build(context), .. OperationsCommands.Build(context), Pilot.PilotCommand.Build(context)];
+            .. OperationsCommands.Build(context), Pilot.PilotCommand.Build(context)];
         foreach (var command in commands)
         {
-            // Builders may each contribute subcommands to one verb (export misp, export stix): merge them.
-            if (root.Subcommands.FirstOrDefault(c => c.Name == command.Name) is { } verb)
-            {
-                foreach (var sub in command.Subcommands)
-                {
-                    verb.Subcommands.Add(sub);
-                }
-                continue;
-            }
             root.Subcommands.Add(command);
         }
 

@@ -17,8 +17,9 @@ public static class InteropCommands
         var import = new Command("import", "Publish records from another tool's files: misp.");
         import.Subcommands.Add(ImportMisp(ctx));
         yield return import;
-        var export = new Command("export", "Write what this node may give the city's own tools: misp.");
+        var export = new Command("export", "Write what this node may give the city's own tools: misp (a MISP feed folder) or stix (a STIX 2.1 bundle).");
         export.Subcommands.Add(ExportMisp(ctx));
+        export.Subcommands.Add(StixCommands.ExportStix(ctx));
         yield return export;
     }
 

@@ -9,16 +9,10 @@ namespace I4C.Cli;
 /// <summary><c>i4c export stix</c>: a STIX 2.1 bundle of what the TLP policy lets leave to the city's own tools.</summary>
 public static class StixCommands
 {
-    public static IEnumerable<Command> Build(CliContext context)
+    /// <summary>The <c>stix</c> subcommand of <c>i4c export</c> (the verb is built by <see cref="InteropCommands"/>).</summary>
+    public static Command ExportStix(CliContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var export = new Command("export", "Write what this node may give the city's own tools.");
-        export.Subcommands.Add(Stix(context));
-        yield return export;
-    }
-
-    private static Command Stix(CliContext ctx)
-    {
+        ArgumentNullException.ThrowIfNull(ctx);
         var output = new Option<FileInfo>("--out") { Description = "The bundle file to write (replaced atomically; 0600 when it holds TLP:AMBER or AMBER+STRICT).", Required = true };
         var maxTlp = new Option<string?>("--max-tlp") { Description = "Highest label to include: clear, green, amber or amber+strict (default and upper bound: the node's --export-max-tlp)." };
         var command = new Command("stix", "Write a STIX 2.1 bundle: a report per advisory, incident or practice, its indicators, the authoring cities, TLP 2.0 markings.") { output, maxTlp };
