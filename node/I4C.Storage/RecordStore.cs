@@ -31,12 +31,13 @@ public sealed record StoredRecord(
 
     public bool IsPurged => PurgedUnixMs is not null;
 
+    /// <summary>The record as sent to a peer. Wraps the arrays without copying: a stored record's bytes are never written after they are read.</summary>
     public SignedRecord ToWire()
     {
-        var wire = new SignedRecord { Header = ByteString.CopyFrom(HeaderBytes), Signature = ByteString.CopyFrom(Signature) };
+        var wire = new SignedRecord { Header = UnsafeByteOperations.UnsafeWrap(HeaderBytes), Signature = UnsafeByteOperations.UnsafeWrap(Signature) };
         if (Payload is not null)
         {
-            wire.Payload = ByteString.CopyFrom(Payload);
+            wire.Payload = UnsafeByteOperations.UnsafeWrap(Payload);
         }
         return wire;
     }
@@ -65,6 +66,11 @@ public sealed class RecordStore : IDisposable
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+
+    // Prepared statements of the hot paths, by SQL text: Microsoft.Data.Sqlite keeps a command's
+    // compiled statement between executions, so re-binding parameters skips SQLite's parser and
+    // planner (six statements per stored record). Used only under _gate, like the connection.
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
     private RecordStore(SqliteConnection connection, TimeProvider time)
     {
@@ -129,22 +135,63 @@ public sealed class RecordStore : IDisposable
     /// <summary>
     /// Stores a batch in one transaction. Each record is checked against the chain as it
     /// stands including the earlier records of the batch; a bad record is reported and
-    /// skipped, never poisoning the good ones.
+    /// skipped, never poisoning the good ones. Durable: the commit is on disk (fsync) when
+    /// this returns.
     /// </summary>
-    public IReadOnlyList<StoreOutcome> InsertBatch(IReadOnlyList<ValidatedRecord> records)
+    public IReadOnlyList<StoreOutcome> InsertBatch(IReadOnlyList<ValidatedRecord> records) => InsertBatch(records, durable: true);
+
+    /// <summary>
+    /// Stores a batch in one transaction, as <see cref="InsertBatch(IReadOnlyList{ValidatedRecord})"/>.
+    /// With <paramref name="durable"/> false the commit is not flushed to disk on its own
+    /// (<c>synchronous=NORMAL</c> for this transaction): it survives a crash of the process
+    /// (the WAL is written before this returns) but may be lost with the machine (power loss,
+    /// kernel crash) until the next durable commit or checkpoint, which flushes the WAL with
+    /// everything before it. For records received from peers, which anti-entropy fetches
+    /// again if they are lost; never for what this node acknowledges (its own publishes).
+    /// </summary>
+    public IReadOnlyList<StoreOutcome> InsertBatch(IReadOnlyList<ValidatedRecord> records, bool durable)
     {
         ArgumentNullException.ThrowIfNull(records);
         var outcomes = new StoreOutcome[records.Count];
         lock (_gate)
         {
-            using var transaction = _connection.BeginTransaction();
-            for (var i = 0; i < records.Count; i++)
+            if (!durable)
             {
-                outcomes[i] = InsertOne(records[i], transaction);
+                Pragma("PRAGMA synchronous = NORMAL");
             }
-            transaction.Commit();
+            try
+            {
+                using var transaction = _connection.BeginTransaction();
+                for (var i = 0; i < records.Count; i++)
+                {
+                    outcomes[i] = InsertOne(records[i], transaction);
+                }
+                transaction.Commit();
+            }
+            finally
+            {
+                if (!durable)
+                {
+                    Pragma("PRAGMA synchronous = FULL");
+                }
+            }
         }
         return outcomes;
+    }
+
+    /// <summary>The connection's current <c>PRAGMA synchronous</c> (2 = FULL, 1 = NORMAL).</summary>
+    internal long SynchronousLevel()
+    {
+        lock (_gate)
+        {
+            return ScalarLong(null, "PRAGMA synchronous") ?? -1;
+        }
+    }
+
+    private void Pragma(string sql)
+    {
+        var command = Prepared(null, sql, []);
+        command.ExecuteNonQuery();
     }
 
     private StoreOutcome InsertOne(ValidatedRecord record, SqliteTransaction tx)
@@ -278,17 +325,10 @@ public sealed class RecordStore : IDisposable
         }
     }
 
-    private static string? PendingRetractionReason(SqliteTransaction tx, RecordId id, byte[] author)
-    {
-        using var command = tx.Connection!.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "SELECT reason FROM retractions WHERE target_id = $id AND author = $a LIMIT 1";
-        command.Parameters.AddWithValue("$id", id.ToArray());
-        command.Parameters.AddWithValue("$a", author);
-        return command.ExecuteScalar() as string;
-    }
+    private string? PendingRetractionReason(SqliteTransaction tx, RecordId id, byte[] author) =>
+        Scalar(tx, "SELECT reason FROM retractions WHERE target_id = $id AND author = $a LIMIT 1", [("$id", id.ToArray()), ("$a", author)]) as string;
 
-    private static void MarkPurged(SqliteTransaction tx, RecordId id, long now, string reason) =>
+    private void MarkPurged(SqliteTransaction tx, RecordId id, long now, string reason) =>
         Execute(tx, "UPDATE records SET purged_ms = $t, purge_reason = $r WHERE id = $id AND purged_ms IS NULL",
             ("$t", now), ("$r", reason), ("$id", id.ToArray()));
 
@@ -304,11 +344,7 @@ public sealed class RecordStore : IDisposable
 
     private (ulong, RecordId) Head(SqliteTransaction? tx, byte[] author, byte[] channel)
     {
-        using var command = _connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "SELECT seq, head_id FROM heads WHERE author = $a AND channel = $c";
-        command.Parameters.AddWithValue("$a", author);
-        command.Parameters.AddWithValue("$c", channel);
+        var command = Prepared(tx, "SELECT seq, head_id FROM heads WHERE author = $a AND channel = $c", [("$a", author), ("$c", channel)]);
         using var reader = command.ExecuteReader();
         return reader.Read() ? ((ulong)reader.GetInt64(0), RecordId.FromBytes((byte[])reader[1])) : (0UL, default);
     }
@@ -525,12 +561,47 @@ public sealed class RecordStore : IDisposable
         }
     }
 
-    /// <summary>Every record, ordered by author, channel and seq (for re-verification and sync).</summary>
+    /// <summary>Every record, ordered by author, channel and seq, in one list (tests and small stores; see <see cref="EnumerateAll"/>).</summary>
     public IReadOnlyList<StoredRecord> ReadAll()
     {
         lock (_gate)
         {
             return Query(SelectRecord + " ORDER BY r.author, r.channel, r.seq");
+        }
+    }
+
+    /// <summary>
+    /// Every record, ordered by author, channel and seq, read in pages of <paramref name="pageSize"/>
+    /// (keyset on the unique (author, channel, seq)): memory stays bounded by a page whatever the
+    /// size of the store, and the store's lock is held for one page at a time, so replication and
+    /// publishes go on while a long scan (re-verification) runs. Records stored meanwhile behind the
+    /// scan's position are not seen; those ahead of it are.
+    /// </summary>
+    public IEnumerable<StoredRecord> EnumerateAll(int pageSize = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        byte[]? author = null, channel = null;
+        long seq = 0;
+        while (true)
+        {
+            List<StoredRecord> page;
+            lock (_gate)
+            {
+                page = author is null
+                    ? Query(SelectRecord + " ORDER BY r.author, r.channel, r.seq LIMIT $l", ("$l", (long)pageSize))
+                    : Query(SelectRecord + " WHERE (r.author, r.channel, r.seq) > ($a, $c, $s) ORDER BY r.author, r.channel, r.seq LIMIT $l",
+                        ("$a", author), ("$c", channel!), ("$s", seq), ("$l", (long)pageSize));
+            }
+            foreach (var record in page)
+            {
+                yield return record;
+            }
+            if (page.Count < pageSize)
+            {
+                yield break;
+            }
+            var last = page[^1].Header;
+            (author, channel, seq) = (last.Author.ToByteArray(), last.Channel.ToByteArray(), (long)last.Seq);
         }
     }
 
@@ -607,7 +678,14 @@ public sealed class RecordStore : IDisposable
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(sent);
         ArgumentNullException.ThrowIfNull(ids);
-        var rows = sent.Zip(ids).Where(p => p.First.Tlp != Tlp.Clear).ToList();
+        AddAudit(sent.Zip(ids).Select(p => (peer, p.First, p.Second)));
+    }
+
+    /// <summary>Appends audit entries for several peers in one durable transaction: which peer was sent which non-CLEAR records, now.</summary>
+    public void AddAudit(IEnumerable<(NodeId Peer, RecordHeader Header, RecordId Id)> sent)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        var rows = sent.Where(r => r.Header.Tlp != Tlp.Clear).ToList();
         if (rows.Count == 0)
         {
             return;
@@ -616,7 +694,7 @@ public sealed class RecordStore : IDisposable
         {
             using var tx = _connection.BeginTransaction();
             var now = Now();
-            foreach (var (header, id) in rows)
+            foreach (var (peer, header, id) in rows)
             {
                 Execute(tx, "INSERT INTO audit (record_id, peer, tlp, kind, sent_ms) VALUES ($r, $p, $t, $k, $s)",
                     ("$r", id.ToArray()), ("$p", peer.ToBytes()), ("$t", (long)header.Tlp), ("$k", (long)header.Kind), ("$s", now));
@@ -741,16 +819,32 @@ public sealed class RecordStore : IDisposable
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static void Execute(SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters)
+    private void Execute(SqliteTransaction tx, string sql, params (string Name, object Value)[] parameters) =>
+        Prepared(tx, sql, parameters).ExecuteNonQuery();
+
+    /// <summary>The cached command for this SQL, bound to the transaction and the parameter values (call under _gate).</summary>
+    private SqliteCommand Prepared(SqliteTransaction? tx, string sql, (string Name, object Value)[] parameters)
     {
-        using var command = tx.Connection!.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
+        if (!_commands.TryGetValue(sql, out var command))
         {
-            command.Parameters.AddWithValue(name, value);
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, _) in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            _commands[sql] = command;
         }
-        command.ExecuteNonQuery();
+        if (command.Parameters.Count != parameters.Length)
+        {
+            throw new InvalidOperationException($"statement prepared with {command.Parameters.Count} parameters, called with {parameters.Length}: {sql}");
+        }
+        command.Transaction = tx;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters[parameters[i].Name].Value = parameters[i].Value;
+        }
+        return command;
     }
 
     private byte[]? ScalarBlob(SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters) =>
@@ -761,14 +855,7 @@ public sealed class RecordStore : IDisposable
 
     private object? Scalar(SqliteTransaction? tx, string sql, (string Name, object Value)[] parameters)
     {
-        using var command = _connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        var result = command.ExecuteScalar();
+        var result = Prepared(tx, sql, parameters).ExecuteScalar();
         return result is DBNull ? null : result;
     }
 
@@ -776,6 +863,11 @@ public sealed class RecordStore : IDisposable
     {
         lock (_gate)
         {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+            _commands.Clear();
             _connection.Dispose();
         }
     }

@@ -20,7 +20,7 @@ public static class StoreVerification
         byte[]? lastAuthor = null, lastChannel = null;
         ulong lastSeq = 0;
         RecordId lastId = default;
-        foreach (var stored in store.ReadAll())
+        foreach (var stored in store.EnumerateAll())
         {
             checkedCount++;
             var author = stored.Header.Author.ToByteArray();

@@ -323,7 +323,7 @@ public sealed class LocalNode : IDisposable
         return purged;
     }
 
-    /// <summary>Re-verifies every stored header, signature, payload hash and chain link.</summary>
+    /// <summary>Re-verifies every stored header, signature, payload hash and chain link, streaming the store page by page (memory bounded by a page, not the store).</summary>
     public VerifyReport Verify()
     {
         var result = StoreVerification.Run(Store, Validator);

@@ -1,0 +1,158 @@
+using I4C.Core.Records;
+using I4C.Core.Tests.Support;
+using I4C.Protocol.V1;
+using I4C.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace I4C.Core.Tests;
+
+/// <summary>The store's replication paths: inbound batches committed without their own flush, paged scans, audit rows for several peers at once.</summary>
+[Trait("Category", "Unit")]
+public sealed class RecordStoreBatchTests : IDisposable
+{
+    private const long SynchronousFull = 2;
+
+    private readonly FakeTimeProvider _time = TestClock.Create();
+    private readonly RecordValidator _validator;
+    private readonly TestAuthor _first;
+    private readonly TestAuthor _second;
+    private readonly TempDirectory _dir = new();
+    private readonly string _path;
+    private RecordStore _store;
+
+    public RecordStoreBatchTests()
+    {
+        _validator = new RecordValidator(RecordLimits.Default, _time);
+        _first = new TestAuthor(_validator, _time);
+        _second = new TestAuthor(_validator, _time);
+        _path = _dir.File("batch.db");
+        _store = RecordStore.Open(_path, _time);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _first.Dispose();
+        _second.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void InsertBatch_NotDurable_SameOutcomesAsDurableAndConnectionBackToFull()
+    {
+        // Arrange: a good record, a gap, a duplicate and a good successor, the mix a peer's frame can carry.
+        var one = _first.Write(TestRecords.AdvisoryDraft("one"));
+        var two = _first.Write(TestRecords.AdvisoryDraft("two"));
+        var three = _first.Write(TestRecords.AdvisoryDraft("three"));
+        var four = _first.Write(TestRecords.AdvisoryDraft("four"));
+
+        // Act
+        var outcomes = _store.InsertBatch([one, three, one, two], durable: false);
+
+        // Assert
+        Assert.Equal([StoreStatus.Stored, StoreStatus.Rejected, StoreStatus.Duplicate, StoreStatus.Stored], outcomes.Select(o => o.Status));
+        Assert.Equal(RejectReason.ChainGap, outcomes[1].Rejection!.Reason);
+        Assert.Equal(SynchronousFull, _store.SynchronousLevel());
+        Assert.Equal(StoreStatus.Stored, _store.Insert(three).Status);
+        Assert.Equal(StoreStatus.Stored, _store.InsertBatch([four], durable: true)[0].Status);
+        Assert.Equal(SynchronousFull, _store.SynchronousLevel());
+    }
+
+    [Fact]
+    public void InsertBatch_NotDurableThenReopen_RecordsAndHeadKept()
+    {
+        // Arrange
+        var records = Enumerable.Range(1, 5).Select(i => _first.Write(TestRecords.AdvisoryDraft($"r{i}"))).ToList();
+
+        // Act: committed without its own flush, then the store is closed (the WAL is checkpointed) and opened again.
+        _store.InsertBatch(records, durable: false);
+        _store.Dispose();
+        _store = RecordStore.Open(_path, _time);
+
+        // Assert
+        Assert.Equal(5, _store.Count());
+        Assert.Equal((5UL, records[^1].Id), _store.GetHead(_first.Id, Channels.Mesh));
+        Assert.Equal(SynchronousFull, _store.SynchronousLevel());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public void EnumerateAll_SeveralChainsAcrossPageBoundaries_SameRecordsInSameOrderAsReadAll(int pageSize)
+    {
+        // Arrange: three chains of different lengths (two authors; one author also on a named-audience channel).
+        var records = new List<ValidatedRecord>();
+        for (var i = 0; i < 7; i++)
+        {
+            records.Add(_first.Write(TestRecords.AdvisoryDraft($"a{i}")));
+        }
+        for (var i = 0; i < 4; i++)
+        {
+            records.Add(_second.Write(TestRecords.AdvisoryDraft($"b{i}")));
+        }
+        for (var i = 0; i < 3; i++)
+        {
+            records.Add(_first.Write(TestRecords.AdvisoryDraft($"c{i}") with { Tlp = Tlp.Amber, Audience = [_second.Id] }));
+        }
+        Assert.All(_store.InsertBatch(records), o => Assert.Equal(StoreStatus.Stored, o.Status));
+
+        // Act
+        var paged = _store.EnumerateAll(pageSize).Select(r => r.Id).ToList();
+
+        // Assert
+        Assert.Equal(_store.ReadAll().Select(r => r.Id), paged);
+        Assert.Equal(records.Count, paged.Distinct().Count());
+    }
+
+    [Fact]
+    public void EnumerateAll_RecordStoredAheadOfTheScan_IsSeen()
+    {
+        // Arrange
+        for (var i = 0; i < 4; i++)
+        {
+            _store.Insert(_first.Write(TestRecords.AdvisoryDraft($"a{i}")));
+        }
+        var later = _first.Write(TestRecords.AdvisoryDraft("later"));
+
+        // Act: the store's lock is not held between pages, so an insert between them succeeds.
+        var seen = new List<ulong>();
+        foreach (var record in _store.EnumerateAll(pageSize: 2))
+        {
+            seen.Add(record.Header.Seq);
+            if (seen.Count == 1)
+            {
+                Assert.Equal(StoreStatus.Stored, _store.Insert(later).Status);
+            }
+        }
+
+        // Assert
+        Assert.Equal([1UL, 2, 3, 4, 5], seen);
+    }
+
+    [Fact]
+    public void EnumerateAll_PageSizeZero_Throws()
+    {
+        // Act & Assert
+        Assert.Throws<ArgumentOutOfRangeException>(() => _store.EnumerateAll(0).ToList());
+    }
+
+    [Fact]
+    public void AddAudit_SeveralPeersInOneCall_OneEntryPerPeerAndNonClearRecord()
+    {
+        // Arrange
+        var green = _first.Write(TestRecords.AdvisoryDraft("green"));
+        var clear = _first.Write(TestRecords.AdvisoryDraft("clear", Tlp.Clear));
+        _store.InsertBatch([green, clear]);
+
+        // Act
+        _store.AddAudit([(_second.Id, green.Header, green.Id), (_second.Id, clear.Header, clear.Id), (_first.Id, green.Header, green.Id)]);
+
+        // Assert
+        var entries = _store.Audit(null, 10);
+        Assert.Equal(2, entries.Count);
+        Assert.All(entries, e => Assert.Equal(green.Id, e.Record));
+        Assert.Equal(new[] { _first.Id, _second.Id }.OrderBy(p => p.Text), entries.Select(e => e.Peer).OrderBy(p => p.Text));
+    }
+}
