@@ -34,8 +34,19 @@ public sealed class RecordValidator
     public ValidationResult Validate(SignedRecord wire)
     {
         ArgumentNullException.ThrowIfNull(wire);
-        return Validate(wire.Header.ToByteArray(), wire.Signature.ToByteArray(), wire.HasPayload ? wire.Payload.ToByteArray() : null);
+        return Validate(Bytes(wire.Header), Bytes(wire.Signature), wire.HasPayload ? Bytes(wire.Payload) : null);
     }
+
+    /// <summary>
+    /// The bytes of a ByteString without a copy when it owns exactly one array (what the protobuf
+    /// parser and ByteString.CopyFrom make: a fresh array nothing else holds, never written again);
+    /// a copy otherwise.
+    /// </summary>
+    private static byte[] Bytes(ByteString bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes.Memory, out var segment) &&
+        segment.Array is { } array && segment.Offset == 0 && segment.Count == array.Length
+            ? array
+            : bytes.ToByteArray();
 
     /// <summary>Validates a record given as header bytes, signature and payload (null when absent). The arrays are kept, not copied.</summary>
     public ValidationResult Validate(byte[] headerBytes, byte[] signature, byte[]? payload)

@@ -641,7 +641,10 @@ public sealed class SyncEngine
         {
             return;
         }
-        var outcomes = _node.Store.InsertBatch(accepted);
+        // Not flushed on its own (see RecordStore.InsertBatch): a received record lost with the
+        // machine is fetched again by anti-entropy; the next durable commit (a publish, a receipt,
+        // an audit row) flushes it with everything before it.
+        var outcomes = _node.Store.InsertBatch(accepted, durable: false);
         var stored = new List<ValidatedRecord>(accepted.Count);
         var gap = false;
         var membershipChanged = false;
@@ -848,6 +851,8 @@ public sealed class SyncEngine
         }
         var eager = 0;
         var lazy = new List<(NodeId Peer, List<ValidatedRecord> Records)>();
+        var audit = new List<(NodeId Peer, RecordHeader Header, RecordId Id)>();
+        SignedRecord[]? wire = null;
         foreach (var link in links)
         {
             var allowed = records.Where(r => TlpPolicy.MaySend(r.Header, self, link.Peer)).ToList();
@@ -859,9 +864,18 @@ public sealed class SyncEngine
             if (eager < _options.EagerFanout || isRed)
             {
                 var frame = new Records { Eager = true };
-                frame.Records_.AddRange(allowed.Select(r => r.ToWire()));
+                if (allowed.Count == records.Count)
+                {
+                    // The common case, every record for every peer: one wire copy shared by the frames (never mutated).
+                    wire ??= records.Select(r => r.ToWire()).ToArray();
+                    frame.Records_.AddRange(wire);
+                }
+                else
+                {
+                    frame.Records_.AddRange(allowed.Select(r => r.ToWire()));
+                }
                 link.TrySend(new LinkFrame { Records = frame });
-                _node.Store.AddAudit(link.Peer, allowed.Select(r => r.Header), allowed.Select(r => r.Id));
+                audit.AddRange(allowed.Select(r => (link.Peer, r.Header, r.Id)));
                 eager++;
             }
             else
@@ -873,6 +887,9 @@ public sealed class SyncEngine
         {
             Announce?.Invoke(allowed, peer);
         }
+        // Audit rows after every push and announcement, in one durable transaction: a commit (fsync)
+        // between two pushes would delay the second peer's copy by a disk commit.
+        _node.Store.AddAudit(audit);
     }
 
     /// <summary>A peer announced records over UDP; fetch the ones still missing after a short grace period.</summary>

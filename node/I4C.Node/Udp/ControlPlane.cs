@@ -314,6 +314,9 @@ internal sealed class ControlPlane : IDisposable
         if (_sessions.TryGetValue(peer, out var session))
         {
             session.NetPeer.Send(session.Crypto.Seal(plaintext), DeliveryMethod.ReliableOrdered);
+            // LiteNetLib sends queued reliable packets on its logic thread's next update (every
+            // UpdateTime, 15 ms by default); an announcement is worth sending now.
+            _manager.TriggerUpdate();
         }
     }
 
