@@ -16,7 +16,7 @@ public static class Program
           dotnet run -c Release --project tools/I4C.Benchmarks -- macro [--records 10000] [--runs 3] [--json]
                      [--callers 4] [--warmup 200] [--baseline-seconds 2] [--node PATH/i4c-node.dll]
           dotnet run -c Release --project tools/I4C.Benchmarks -- mesh [dissemination|catchup|idle|memory|all] [--runs 3] [--json]
-                     [--nodes 16] [--messages 50] [--interval-ms 200] [--fanout 3,5] [--anti-entropy-ms MS]
+                     [--nodes 16] [--messages 50] [--interval-ms 200] [--fanout 3,4] [--anti-entropy-ms MS]
                      [--records 100000] [--catchup-runs N] [--memory-runs N] [--node PATH/i4c-node.dll]
 
         micro   BenchmarkDotNet micro-benchmarks: Crypto (Sign, Verify, Validate), Storage

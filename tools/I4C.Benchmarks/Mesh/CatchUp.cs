@@ -31,7 +31,7 @@ public sealed record CatchUpMedian(double Seconds, double RecordsPerSecond, doub
 /// (bulk-loaded before anyone links), node B, a founder with an empty store, adopts the charter
 /// and links; the time from just before B's adoption (which starts its dialing) until B has
 /// stored A's whole chain, every record validated and stored by B's normal path
-/// (<see cref="SyncEngine"/>: validation in parallel per batch, one transaction per batch).
+/// (<see cref="SyncEngine"/>: validation in parallel per batch, one transaction per batch, not flushed on its own).
 /// Both nodes run in this process and share its cores. The baseline, measured in the same
 /// run just before the catch-up: Ed25519 verifications per second on all cores.
 /// </summary>

@@ -41,7 +41,7 @@ public sealed record MeshBenchOptions
     public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Dissemination: the eager fan-outs measured, each with its own runs. Default 3 (the node's default) and 5.</summary>
-    public IReadOnlyList<int> Fanouts { get; init; } = [3, 5];
+    public IReadOnlyList<int> Fanouts { get; init; } = [3, 4];
 
     /// <summary>Dissemination: the anti-entropy interval; null = the node's default (2 s).</summary>
     public TimeSpan? AntiEntropyInterval { get; init; }

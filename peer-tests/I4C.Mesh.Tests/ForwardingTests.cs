@@ -1,0 +1,70 @@
+using I4C.Core.Identity;
+using I4C.Core.Records;
+using I4C.Mesh.Tests.Harness;
+using I4C.Node.Mesh;
+using I4C.Protocol.V1;
+
+namespace I4C.Mesh.Tests;
+
+/// <summary>What a node forwards when pushed records arrive out of chain order.</summary>
+[Trait("Category", "Peer")]
+public sealed class ForwardingTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task PushedRecordAheadOfItsPredecessor_GapFilledByRangeReply_ForwardedWithThePredecessor()
+    {
+        // Arrange: two cities and a founder whose keys the test holds; anti-entropy rounds only
+        // when a link comes up, so what reaches node 1 afterwards was forwarded by node 0.
+        var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
+        await using var cluster = await MeshCluster.StartAsync(2, output, options);
+        using var member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Zagreb", "HR", MemberCategory.EuCity, Participation.Active));
+        await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
+        await cluster.WaitForStableAsync();
+        var meshId = cluster.MeshId;
+        await using var link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
+        await link.SendHelloAsync(meshId);
+        await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
+        await link.SendRecordsAsync(member.CardRecord);
+        await Retry.Until(() => cluster[0].Holds(member.CardId) && cluster[1].Holds(member.CardId), Timeouts.Converge, "both cities hold the member's card");
+        var second = member.Advisory("Phishing wave against city payroll", meshId, 2, member.CardId);
+        var secondId = RecordId.OfHeader(second.Header.Span);
+        var third = member.Advisory("Phishing wave: second sender domain", meshId, 3, secondId);
+        var thirdId = RecordId.OfHeader(third.Header.Span);
+
+        // Act: the third record is pushed first (a chain gap at node 0), then both come as a range reply.
+        // Node 0 handles the frames of one link in order, so the push meets the gap before the reply fills it.
+        await link.SendRecordsAsync(third);
+        await link.SendAsync(new LinkFrame { Records = new Records { Eager = false, Records_ = { second, third } } });
+
+        // Assert: node 0 stored both and forwarded them, so node 1 has them without a periodic round.
+        await Retry.Until(() => cluster[0].Holds(secondId) && cluster[0].Holds(thirdId), Timeouts.Call, "node 0 stores both records of the range reply");
+        await Retry.Until(() => cluster[1].Holds(secondId) && cluster[1].Holds(thirdId), Timeouts.Converge, "node 1 gets both records forwarded by node 0");
+    }
+
+    [Fact]
+    public async Task RangeReplyWithoutEarlierGap_NotForwarded()
+    {
+        // Arrange
+        var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
+        await using var cluster = await MeshCluster.StartAsync(2, output, options);
+        using var member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Zagreb", "HR", MemberCategory.EuCity, Participation.Active));
+        await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
+        await cluster.WaitForStableAsync();
+        var meshId = cluster.MeshId;
+        await using var link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
+        await link.SendHelloAsync(meshId);
+        await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
+        await link.SendRecordsAsync(member.CardRecord);
+        await Retry.Until(() => cluster[0].Holds(member.CardId) && cluster[1].Holds(member.CardId), Timeouts.Converge, "both cities hold the member's card");
+        var second = member.Advisory("Old advisory served by anti-entropy", meshId, 2, member.CardId);
+        var secondId = RecordId.OfHeader(second.Header.Span);
+
+        // Act: a range reply nobody pushed before.
+        await link.SendAsync(new LinkFrame { Records = new Records { Eager = false, Records_ = { second } } });
+        await Retry.Until(() => cluster[0].Holds(secondId), Timeouts.Call, "node 0 stores the range reply");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // time for a forward that must not happen
+
+        // Assert: range replies are not forwarded (only anti-entropy, here once an hour, brings it to node 1).
+        Assert.False(cluster[1].Holds(secondId));
+    }
+}
