@@ -136,7 +136,7 @@ public sealed class Link
         }
         catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
         {
-            Close("write failed: " + ex.GetType().Name);
+            Close("write failed: " + (ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.GetType().Name));
         }
     }
 }

@@ -34,7 +34,7 @@ internal sealed class MeshService(MeshState mesh, SyncEngine engine, PeerScores 
         var http = context.GetHttpContext();
         if (http.RequestServices.GetService(typeof(Operations.NodeLimits)) is Operations.NodeLimits limits && !limits.AdmitInboundLink(engine.Links.Count, engine.IsLinked(member.Id), member.Id))
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, $"This node has reached its limit of {limits.MaxPeers} mesh links (--max-peers); link with another member."));
+            throw new RpcException(new Status(StatusCode.Unavailable, limits.Refusal));
         }
         // An inbound link lasts as long as the peer keeps it: end it when this node stops,
         // or the host waits out its whole shutdown timeout (30 s) for the stream to finish.

@@ -57,6 +57,7 @@ public sealed class SyncEngine
     private readonly MeshOptions _options;
     private readonly ILogger<SyncEngine> _logger;
     private readonly ConcurrentDictionary<NodeId, Link> _links = new();
+    private readonly Lock _linkGate = new();
     private readonly ConcurrentDictionary<ulong, RoundWaiter> _rounds = new();
     private readonly ConcurrentDictionary<RecordId, byte> _pendingFetch = new();
     private readonly ConcurrentDictionary<RecordId, byte> _forwardWhenStored = new();
@@ -124,23 +125,40 @@ public sealed class SyncEngine
     private const int MaxForwardWhenStored = 4096;
 
     /// <summary>Runs a link until it ends. Only one link per peer survives: the one dialed by the smaller node id.</summary>
+    /// <summary>Why a link was closed at once: the node already held --max-peers links.</summary>
+    public const string MaxPeersReason = "over --max-peers";
+
     public async Task RunLinkAsync(Link link)
     {
         ArgumentNullException.ThrowIfNull(link);
         // Hello goes into the link's queue before the link is visible to other threads (the
         // anti-entropy tick, dissemination), so it is always the first frame the peer reads.
         link.TrySend(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(_mesh.MeshId ?? []), UdpPort = _mesh.UdpPort } });
-        if (!_links.TryAdd(link.Peer, link))
+        lock (_linkGate)
         {
-            var existing = _links[link.Peer];
-            var keepNew = link.Dialer is { } d && existing.Dialer is { } e && string.CompareOrdinal(d.Text, e.Text) < 0;
-            if (!keepNew)
+            // --max-peers is enforced here, where links are added, so an inbound link accepted while
+            // an outbound dial was in flight (or two inbound links at once) cannot push the node past it.
+            if (!_links.ContainsKey(link.Peer) && Limits is { } limits && !limits.AdmitLink(_links.Count, link.Outbound, link.Peer))
             {
-                link.Close("duplicate link");
-                return;
+                link.Close(MaxPeersReason);
+                if (link.Outbound)
+                {
+                    return;
+                }
+                throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, limits.Refusal));
             }
-            existing.Close("duplicate link");
-            _links[link.Peer] = link;
+            if (!_links.TryAdd(link.Peer, link))
+            {
+                var existing = _links[link.Peer];
+                var keepNew = link.Dialer is { } d && existing.Dialer is { } e && string.CompareOrdinal(d.Text, e.Text) < 0;
+                if (!keepNew)
+                {
+                    link.Close("duplicate link");
+                    return;
+                }
+                existing.Close("duplicate link");
+                _links[link.Peer] = link;
+            }
         }
         MeshLog.LinkUp(_logger, link.Outbound ? "outbound" : "inbound", link.Peer.Text, link.Name);
         LinkChanged?.Invoke(link, true);

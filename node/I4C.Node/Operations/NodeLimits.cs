@@ -199,14 +199,22 @@ public sealed class NodeLimits
         return admitted ?? records;
     }
 
+    /// <summary>The refusal an inbound dialer gets (gRPC status UNAVAILABLE) when the node holds --max-peers links.</summary>
+    public string Refusal => $"This node has reached its limit of {_options.MaxPeers} mesh links (--max-peers); link with another member.";
+
     /// <summary>Whether another inbound link may open now; false (and a hit) when the node holds --max-peers links.</summary>
-    public bool AdmitInboundLink(int currentLinks, bool alreadyLinked, NodeId peer)
+    public bool AdmitInboundLink(int currentLinks, bool alreadyLinked, NodeId peer) => alreadyLinked || AdmitLink(currentLinks, outbound: false, peer);
+
+    /// <summary>Whether a new link (to a peer not yet linked) may join the <paramref name="currentLinks"/> open; false (and a hit) at --max-peers.</summary>
+    public bool AdmitLink(int currentLinks, bool outbound, NodeId peer)
     {
-        if (alreadyLinked || currentLinks < _options.MaxPeers)
+        if (currentLinks < _options.MaxPeers)
         {
             return true;
         }
-        Report(PeersLimit, $"refused an inbound link from {peer}: {currentLinks} links open, the limit is {_options.MaxPeers}");
+        Report(PeersLimit, outbound
+            ? $"closed an outbound link to {peer} that opened while inbound links filled the node: {currentLinks} links open, the limit is {_options.MaxPeers}"
+            : $"refused an inbound link from {peer}: {currentLinks} links open, the limit is {_options.MaxPeers}");
         return false;
     }
 
