@@ -237,6 +237,26 @@ public sealed class ConnectionManager : BackgroundService
         }
     }
 
+    /// <summary>A response stream whose first frame (the peer's Hello) was already read by the dialer.</summary>
+    private sealed class PrimedReader(LinkFrame first, IAsyncStreamReader<LinkFrame> rest) : IAsyncStreamReader<LinkFrame>
+    {
+        /// <summary>0: before the first MoveNext; 1: on the primed frame; 2: reading the rest.</summary>
+        private int _state;
+
+        public LinkFrame Current => _state == 1 ? first : rest.Current;
+
+        public Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (_state == 0)
+            {
+                _state = 1;
+                return Task.FromResult(true);
+            }
+            _state = 2;
+            return rest.MoveNext(cancellationToken);
+        }
+    }
+
     private async Task DialAsync(DialCandidate candidate, CancellationToken stoppingToken)
     {
         var linkedFor = TimeSpan.Zero;
@@ -246,10 +266,18 @@ public sealed class ConnectionManager : BackgroundService
             using var dialed = _dialer.Open(candidate.Endpoint, pin, _meshOptions.MaxFrameBytes);
             var client = new Protocol.V1.Mesh.MeshClient(dialed.Channel);
             using var call = client.Link(cancellationToken: stoppingToken);
-            using (var headersTimeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            LinkFrame first;
+            using (var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
-                headersTimeout.CancelAfter(TimeSpan.FromSeconds(10));
-                await call.ResponseHeadersAsync.WaitAsync(headersTimeout.Token).ConfigureAwait(false);
+                // The peer's Hello comes first. Waiting for it before the link counts as up means a
+                // refusal (--max-peers: UNAVAILABLE, a ban: PERMISSION_DENIED) fails the dial with the
+                // peer's status and message, instead of a link that comes up and dies on its first write.
+                helloTimeout.CancelAfter(TimeSpan.FromSeconds(10));
+                if (!await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(helloTimeout.Token).ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException("the peer ended the link before its Hello");
+                }
+                first = call.ResponseStream.Current;
             }
             var hash = dialed.ServerCertificateHash;
             var member = hash is null ? null : _mesh.Roster.ByCertificate(hash);
@@ -262,7 +290,7 @@ public sealed class ConnectionManager : BackgroundService
                 candidate.Member = member.Id;
             }
             var started = _node.Time.GetUtcNow();
-            var link = new Link(member.Id, member.Card.Name, outbound: true, call.ResponseStream, call.RequestStream, started, stoppingToken)
+            var link = new Link(member.Id, member.Card.Name, outbound: true, new PrimedReader(first, call.ResponseStream), call.RequestStream, started, stoppingToken)
             {
                 Endpoint = candidate.Endpoint,
                 Dialer = _node.Identity.Id,
