@@ -89,15 +89,28 @@ public sealed class LimitTests
         var peer = NodeIdentity.Create();
 
         // Act
-        var first = limits.AdmitFromPeer(records, peer.Id);
-        var again = limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id);
+        // (each admitted batch is stored, as the sync engine does: the limiter counts only records the store would keep)
+        var first = Stored(limits.AdmitFromPeer(records, peer.Id));
+        var duplicates = limits.AdmitFromPeer(records.Take(4).ToList(), peer.Id);
+        var again = Stored(limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id));
         time.Advance(TimeSpan.FromMinutes(1));
-        var later = limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id);
+        var later = Stored(limits.AdmitFromPeer(records.Skip(first.Count).ToList(), peer.Id));
         time.Advance(NodeLimits.HistoryAge);
         var history = limits.AdmitFromPeer(records.Skip(first.Count + later.Count).ToList(), peer.Id);
 
+        IReadOnlyList<ValidatedRecord> Stored(IReadOnlyList<ValidatedRecord> admitted)
+        {
+            foreach (var r in admitted)
+            {
+                Assert.Equal(StoreStatus.Stored, store.Insert(r).Status);
+            }
+            return admitted;
+        }
+
         // Assert: 2 within the rate plus a release budget of 2; the rest of the chain waits, in order.
         Assert.Equal(records.Take(4).Select(r => r.Id), first.Select(r => r.Id));
+        // Records offered again (by a second peer) pass to the store as duplicates without using up the budget.
+        Assert.Equal(4, duplicates.Count);
         Assert.Empty(again);
         Assert.Equal(records.Skip(4).Take(2).Select(r => r.Id), later.Select(r => r.Id));
         // Once older than HistoryAge the records are history (a catch-up): the rate no longer applies.

@@ -144,6 +144,7 @@ public sealed class NodeLimits
         var diskFull = DiskFull;
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         int deferredRate = 0, deferredDisk = 0;
+        Dictionary<(NodeId, string), ulong>? next = null;
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
@@ -156,7 +157,7 @@ public sealed class NodeLimits
                     defer = true;
                     deferredDisk++;
                 }
-                else if (nowMs - record.Header.CreatedUnixMs <= HistoryAge.TotalMilliseconds)
+                else if (nowMs - record.Header.CreatedUnixMs <= HistoryAge.TotalMilliseconds && WouldStore(record, chain, ref next))
                 {
                     var rate = _rates.GetOrAdd(record.Author, _ => new AuthorRate());
                     lock (rate)
@@ -201,6 +202,27 @@ public sealed class NodeLimits
 
     /// <summary>The refusal an inbound dialer gets (gRPC status UNAVAILABLE) when the node holds --max-peers links.</summary>
     public string Refusal => $"This node has reached its limit of {_options.MaxPeers} mesh links (--max-peers); link with another member.";
+
+    /// <summary>
+    /// Whether the store would keep <paramref name="record"/>: not already held, and next on its chain
+    /// after the store's head and the records before it in this batch. Only such records count against
+    /// the rate and take from the release budget; a duplicate (the same record offered by two peers) or
+    /// one after a gap would use them up without storing anything, slowing deferred records down.
+    /// </summary>
+    private bool WouldStore(ValidatedRecord record, (NodeId, string) chain, ref Dictionary<(NodeId, string), ulong>? next)
+    {
+        next ??= [];
+        if (!next.TryGetValue(chain, out var expected))
+        {
+            expected = _store.GetHead(record.Author, record.Channel).Seq + 1;
+        }
+        if (record.Seq != expected || _store.Contains(record.Id))
+        {
+            return false;
+        }
+        next[chain] = expected + 1;
+        return true;
+    }
 
     /// <summary>Whether another inbound link may open now; false (and a hit) when the node holds --max-peers links.</summary>
     public bool AdmitInboundLink(int currentLinks, bool alreadyLinked, NodeId peer) => alreadyLinked || AdmitLink(currentLinks, outbound: false, peer);
