@@ -124,10 +124,13 @@ public sealed class SyncEngine
     /// <summary>Most fresh records remembered for forwarding once a chain gap before them is filled.</summary>
     private const int MaxForwardWhenStored = 4096;
 
-    /// <summary>Runs a link until it ends. Only one link per peer survives: the one dialed by the smaller node id.</summary>
     /// <summary>Why a link was closed at once: the node already held --max-peers links.</summary>
     public const string MaxPeersReason = "over --max-peers";
 
+    /// <summary>
+    /// Runs a link until it ends. Only one link per peer survives: the one dialed by the smaller node id.
+    /// A link to a new peer beyond --max-peers is refused: an inbound one with UNAVAILABLE, an outbound one closed.
+    /// </summary>
     public async Task RunLinkAsync(Link link)
     {
         ArgumentNullException.ThrowIfNull(link);
