@@ -15,17 +15,8 @@ public sealed class ForwardingTests(ITestOutputHelper output)
     {
         // Arrange: two cities and a founder whose keys the test holds; anti-entropy rounds only
         // when a link comes up, so what reaches node 1 afterwards was forwarded by node 0.
-        var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
-        await using var cluster = await MeshCluster.StartAsync(2, output, options);
-        using var member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Zagreb", "HR", MemberCategory.EuCity, Participation.Active));
-        await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
-        await cluster.WaitForStableAsync();
-        var meshId = cluster.MeshId;
-        await using var link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
-        await link.SendHelloAsync(meshId);
-        await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
-        await link.SendRecordsAsync(member.CardRecord);
-        await Retry.Until(() => cluster[0].Holds(member.CardId) && cluster[1].Holds(member.CardId), Timeouts.Converge, "both cities hold the member's card");
+        await using var lab = await LinkedMember.StartAsync(output);
+        var (cluster, member, link, meshId) = (lab.Cluster, lab.Member, lab.Link, lab.Cluster.MeshId);
         var second = member.Advisory("Phishing wave against city payroll", meshId, 2, member.CardId);
         var secondId = RecordId.OfHeader(second.Header.Span);
         var third = member.Advisory("Phishing wave: second sender domain", meshId, 3, secondId);
@@ -45,17 +36,8 @@ public sealed class ForwardingTests(ITestOutputHelper output)
     public async Task RangeReplyWithoutEarlierGap_NotForwarded()
     {
         // Arrange
-        var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
-        await using var cluster = await MeshCluster.StartAsync(2, output, options);
-        using var member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Zagreb", "HR", MemberCategory.EuCity, Participation.Active));
-        await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
-        await cluster.WaitForStableAsync();
-        var meshId = cluster.MeshId;
-        await using var link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
-        await link.SendHelloAsync(meshId);
-        await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
-        await link.SendRecordsAsync(member.CardRecord);
-        await Retry.Until(() => cluster[0].Holds(member.CardId) && cluster[1].Holds(member.CardId), Timeouts.Converge, "both cities hold the member's card");
+        await using var lab = await LinkedMember.StartAsync(output);
+        var (cluster, member, link, meshId) = (lab.Cluster, lab.Member, lab.Link, lab.Cluster.MeshId);
         var second = member.Advisory("Old advisory served by anti-entropy", meshId, 2, member.CardId);
         var secondId = RecordId.OfHeader(second.Header.Span);
 
@@ -66,5 +48,61 @@ public sealed class ForwardingTests(ITestOutputHelper output)
 
         // Assert: range replies are not forwarded (only anti-entropy, here once an hour, brings it to node 1).
         Assert.False(cluster[1].Holds(secondId));
+    }
+
+    /// <summary>
+    /// Two cities with anti-entropy once an hour (so only forwarding moves records after the start), and a founder whose keys
+    /// the test holds, linked to node 0 by a raw link and with its card held by both cities.
+    /// </summary>
+    private sealed class LinkedMember : IAsyncDisposable
+    {
+        private LinkedMember(MeshCluster cluster, HostileMember member, RawLink link) => (Cluster, Member, Link) = (cluster, member, link);
+
+        public MeshCluster Cluster { get; }
+
+        public HostileMember Member { get; }
+
+        public RawLink Link { get; }
+
+        public static async Task<LinkedMember> StartAsync(ITestOutputHelper output)
+        {
+            var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
+            var cluster = await MeshCluster.StartAsync(2, output, options);
+            HostileMember? member = null;
+            LinkedMember? lab = null;
+            try
+            {
+                member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Zagreb", "HR", MemberCategory.EuCity, Participation.Active));
+                await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
+                await cluster.WaitForStableAsync();
+                var link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
+                lab = new LinkedMember(cluster, member, link);
+                await link.SendHelloAsync(cluster.MeshId);
+                await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
+                await link.SendRecordsAsync(member.CardRecord);
+                await Retry.Until(() => cluster[0].Holds(member.CardId) && cluster[1].Holds(member.CardId), Timeouts.Converge, "both cities hold the member's card");
+                return lab;
+            }
+            catch
+            {
+                if (lab is not null)
+                {
+                    await lab.DisposeAsync();
+                }
+                else
+                {
+                    member?.Dispose();
+                    await cluster.DisposeAsync();
+                }
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Link.DisposeAsync();
+            Member.Dispose();
+            await Cluster.DisposeAsync();
+        }
     }
 }
