@@ -60,57 +60,24 @@ public static class Program
         }
     }
 
-    private static async Task<int> RunMacroAsync(MacroOptions options)
-    {
-        // Ctrl+C and SIGTERM cancel the run instead of killing this process, so that the
-        // node is killed and the temporary directories deleted on the way out.
-        using var cancel = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            Console.Error.WriteLine($"i4c-bench: {context.Signal}: stopping the node and cleaning up…");
-            cancel.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
-        try
-        {
-            return await MacroSuite.RunAsync(options, cancel.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("i4c-bench: interrupted; the node was stopped and its data deleted.").ConfigureAwait(false);
-            return ExitCodes.Cancelled;
-        }
-        catch (Grpc.Core.RpcException) when (cancel.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("i4c-bench: interrupted; the node was stopped and its data deleted.").ConfigureAwait(false);
-            return ExitCodes.Cancelled;
-        }
-        catch (MacroException ex)
-        {
-            await Console.Error.WriteLineAsync($"i4c-bench macro: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-        catch (Exception ex)
-        {
-            // Caught (not left unhandled) so that every `await using` and `finally` on the way
-            // has run: the node is killed and the temporary directories are gone.
-            await Console.Error.WriteLineAsync($"i4c-bench macro: failed: {ex}").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-    }
+    private static Task<int> RunMacroAsync(MacroOptions options) =>
+        RunInterruptibleAsync("macro", "the node was stopped and its data deleted", ct => MacroSuite.RunAsync(options, ct));
 
-    private static async Task<int> RunMeshAsync(MeshBenchOptions options)
+    private static Task<int> RunMeshAsync(MeshBenchOptions options) =>
+        RunInterruptibleAsync("mesh", "the nodes were stopped and their data deleted", ct => MeshSuite.RunAsync(options, ct));
+
+    /// <summary>
+    /// Runs a suite that starts nodes. Ctrl+C, SIGTERM and SIGHUP cancel the run instead of killing this process, so
+    /// every node (in-process and node processes) is stopped and every temporary directory deleted on the way out;
+    /// every failure is caught (not left unhandled) for the same reason, and reported on one line.
+    /// </summary>
+    private static async Task<int> RunInterruptibleAsync(string suite, string cleanedUp, Func<CancellationToken, Task<int>> run)
     {
-        // As for macro: Ctrl+C, SIGTERM and SIGHUP cancel the run, so that every node (in-process
-        // and the node process) is stopped and the temporary directories deleted on the way out.
         using var cancel = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
-            Console.Error.WriteLine($"i4c-bench: {context.Signal}: stopping the nodes and cleaning up…");
+            Console.Error.WriteLine($"i4c-bench: {context.Signal}: stopping and cleaning up…");
             cancel.Cancel();
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -118,22 +85,21 @@ public static class Program
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
         try
         {
-            return await MeshSuite.RunAsync(options, cancel.Token).ConfigureAwait(false);
+            return await run(cancel.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (cancel.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException)
         {
-            await Console.Error.WriteLineAsync("i4c-bench: interrupted; the nodes were stopped and their data deleted.").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"i4c-bench: interrupted; {cleanedUp}.").ConfigureAwait(false);
             return ExitCodes.Cancelled;
         }
-        catch (MeshBenchmarkException ex)
+        catch (Exception ex) when (ex is MacroException or MeshBenchmarkException)
         {
-            await Console.Error.WriteLineAsync($"i4c-bench mesh: {ex.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"i4c-bench {suite}: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
         catch (Exception ex)
         {
-            // Caught so that every `await using` on the way has run: nodes stopped, directories gone.
-            await Console.Error.WriteLineAsync($"i4c-bench mesh: failed: {ex}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"i4c-bench {suite}: failed: {ex}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
     }

@@ -5,10 +5,11 @@ using I4C.Storage;
 namespace I4C.Benchmarks.Macro;
 
 /// <summary>
-/// A real i4c-node started as a separate process (`dotnet i4c-node.dll`) on a fresh data
-/// directory, with every listener on port 0. Disposing kills the process and deletes the
-/// data directory, whatever state the run is in. Its console output is drained (a full
-/// pipe would stall the node's logger) and the last lines are kept for error messages.
+/// A real i4c-node started as a separate process (`dotnet i4c-node.dll`), every listener on port
+/// 0 and no I4C_* variables: on a fresh data directory it owns (<see cref="Start"/>; deleted on
+/// dispose), or on one prepared by the caller (<see cref="StartOn"/>; left in place). Disposing
+/// kills the process, whatever state the run is in. Its console output is drained (a full pipe
+/// would stall the node's logger) and the last lines are kept for error messages.
 /// </summary>
 public sealed class NodeProcess : IAsyncDisposable
 {
@@ -20,15 +21,15 @@ public sealed class NodeProcess : IAsyncDisposable
     private long _lineCount;
     private bool _disposed;
 
-    private NodeProcess(Process process, string workDirectory)
+    private NodeProcess(Process process, string dataDirectory, string? workDirectory)
     {
         _process = process;
         WorkDirectory = workDirectory;
-        Data = new DataDirectory(Path.Combine(workDirectory, "data"));
+        Data = new DataDirectory(dataDirectory);
     }
 
-    /// <summary>The temporary directory this run owns; the data directory is inside it. Deleted on dispose.</summary>
-    public string WorkDirectory { get; }
+    /// <summary>The temporary directory this run owns, with the data directory inside; deleted on dispose. Null for <see cref="StartOn"/>.</summary>
+    public string? WorkDirectory { get; }
 
     /// <summary>The node's data directory; the node creates it (0700) on first start.</summary>
     public DataDirectory Data { get; }
@@ -43,7 +44,29 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeDll);
         var workDirectory = Shared.Samples.TempDirectory("macro");
-        var dataDirectory = Path.Combine(workDirectory, "data");
+        try
+        {
+            // Benchmarks publish as fast as they can: measure the node, not the rate limit.
+            return Launch(nodeDll, Path.Combine(workDirectory, "data"), workDirectory,
+                ["--name", "Bench", "--country", "DE", "--category", "eu-city", "--max-records-per-minute", "1000000"]);
+        }
+        catch (MacroException)
+        {
+            Shared.Samples.DeleteDirectory(workDirectory);
+            throw;
+        }
+    }
+
+    /// <summary>Starts the node on a data directory the caller prepared (and keeps), with extra flags.</summary>
+    public static NodeProcess StartOn(string nodeDll, string dataDirectory, params string[] extraArgs)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeDll);
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        return Launch(nodeDll, dataDirectory, workDirectory: null, extraArgs);
+    }
+
+    private static NodeProcess Launch(string nodeDll, string dataDirectory, string? workDirectory, IEnumerable<string> extraArgs)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -52,13 +75,7 @@ public sealed class NodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(nodeDll)!,
         };
-        foreach (var arg in new[]
-                 {
-                     nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0",
-                     "--name", "Bench", "--country", "DE", "--category", "eu-city",
-                     // Benchmarks publish as fast as they can: measure the node, not the rate limit.
-                     "--max-records-per-minute", "1000000",
-                 })
+        foreach (var arg in new[] { nodeDll, "--data", dataDirectory, "--admin", "127.0.0.1:0", "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--udp", "0" }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);
         }
@@ -69,7 +86,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var node = new NodeProcess(process, workDirectory);
+        var node = new NodeProcess(process, dataDirectory, workDirectory);
         process.OutputDataReceived += (_, e) => node.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => node.Keep(e.Data);
         try
@@ -79,7 +96,6 @@ public sealed class NodeProcess : IAsyncDisposable
         catch (System.ComponentModel.Win32Exception ex)
         {
             process.Dispose();
-            Shared.Samples.DeleteDirectory(workDirectory);
             throw new MacroException($"could not start `dotnet` for the node process: {ex.Message}");
         }
         process.BeginOutputReadLine();
@@ -102,11 +118,16 @@ public sealed class NodeProcess : IAsyncDisposable
             }
             if (File.Exists(Data.EndpointPath) && Data.ReadEndpoint() is { } endpoint)
             {
-                if (endpoint.Pid != _process.Id)
+                if (endpoint.Pid == _process.Id)
+                {
+                    return endpoint;
+                }
+                // In a fresh directory another process's endpoint is an error; in a prepared one it is
+                // an earlier node's file, which this node replaces once it serves.
+                if (WorkDirectory is not null)
                 {
                     throw new MacroException($"{Data.EndpointPath} names process {endpoint.Pid}, but the node started is process {_process.Id}.");
                 }
-                return endpoint;
             }
             if (deadline.Elapsed > timeout)
             {
@@ -167,7 +188,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the node (and anything it started), waits for it, and deletes the temporary directory.</summary>
+    /// <summary>Kills the node (and anything it started), waits for it, and deletes the temporary directory it owns.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
@@ -195,7 +216,10 @@ public sealed class NodeProcess : IAsyncDisposable
         finally
         {
             _process.Dispose();
-            Shared.Samples.DeleteDirectory(WorkDirectory);
+            if (WorkDirectory is not null)
+            {
+                Shared.Samples.DeleteDirectory(WorkDirectory);
+            }
         }
     }
 }
