@@ -216,7 +216,8 @@ public sealed class NodeLimits
         {
             expected = _store.GetHead(record.Author, record.Channel).Seq + 1;
         }
-        if (record.Seq != expected || _store.Contains(record.Id))
+        // Chains are stored without gaps, so the record one past the head is never already held.
+        if (record.Seq != expected)
         {
             return false;
         }
@@ -291,37 +292,56 @@ public sealed class NodeLimits
     /// <summary>One author's recent creation times and its release budget (callers lock the instance).</summary>
     private sealed class AuthorRate
     {
+        // Sorted ascending. Chains arrive roughly in creation order, so an insert lands at or near
+        // the end, and counting a window is two binary searches, not a scan: a fresh member pulling
+        // a day's history of a busy author would otherwise spend quadratic time here.
         private readonly List<long> _created = [];
         private double _tokens = -1;
         private long _refilledMs;
-        private long _newest = long.MinValue;
 
         /// <summary>How many admitted records were created within the minute up to <paramref name="createdMs"/>.</summary>
         public int CountBefore(long createdMs)
         {
             var from = createdMs - (long)Window.TotalMilliseconds;
-            var count = 0;
-            foreach (var c in _created)
-            {
-                if (c > from && c <= createdMs)
-                {
-                    count++;
-                }
-            }
-            return count;
+            return UpperBound(createdMs) - UpperBound(from);
         }
 
         public void Add(long createdMs)
         {
-            _created.Add(createdMs);
-            _newest = Math.Max(_newest, createdMs);
-            // Keep two minutes behind the newest (chains arrive roughly in creation order); prune in steps.
+            _created.Insert(UpperBound(createdMs), createdMs);
+            // Keep two minutes behind the newest; prune in steps.
             if (_created.Count % 64 == 0)
             {
-                var keepFrom = _newest - 2 * (long)Window.TotalMilliseconds;
-                _created.RemoveAll(c => c < keepFrom);
+                var keepFrom = _created[^1] - 2 * (long)Window.TotalMilliseconds;
+                var old = LowerBound(keepFrom);
+                if (old > 0)
+                {
+                    _created.RemoveRange(0, old);
+                }
             }
         }
+
+        /// <summary>Index of the first element greater than <paramref name="value"/>.</summary>
+        private int UpperBound(long value)
+        {
+            int lo = 0, hi = _created.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (_created[mid] <= value)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        /// <summary>Index of the first element not less than <paramref name="value"/>.</summary>
+        private int LowerBound(long value) => value == long.MinValue ? 0 : UpperBound(value - 1);
 
         /// <summary>Lets one over-rate record through if this minute's budget (a token bucket of <paramref name="perMinute"/>) allows.</summary>
         public bool TakeRelease(long nowMs, int perMinute)
