@@ -115,6 +115,8 @@ public sealed class RecordStore : IDisposable
             PRAGMA secure_delete = ON;
             PRAGMA foreign_keys = ON;
             PRAGMA busy_timeout = 5000;
+            PRAGMA cache_size = -32768;
+            PRAGMA wal_autocheckpoint = 10000;
             """;
         pragma.ExecuteNonQuery();
         if (!OperatingSystem.IsWindows())
@@ -162,10 +164,12 @@ public sealed class RecordStore : IDisposable
             try
             {
                 using var transaction = _connection.BeginTransaction();
+                var heads = new BatchHeads();
                 for (var i = 0; i < records.Count; i++)
                 {
-                    outcomes[i] = InsertOne(records[i], transaction);
+                    outcomes[i] = InsertOne(records[i], transaction, heads);
                 }
+                WriteHeads(transaction, heads);
                 transaction.Commit();
             }
             finally
@@ -194,15 +198,42 @@ public sealed class RecordStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private StoreOutcome InsertOne(ValidatedRecord record, SqliteTransaction tx)
+    /// <summary>
+    /// The heads of the chains a batch touches, as the batch moves them: read from the heads
+    /// table once per chain, then carried in memory, and written back once per chain at the end
+    /// of the batch (<see cref="WriteHeads"/>), instead of a read and an upsert per record.
+    /// </summary>
+    private sealed class BatchHeads
+    {
+        public Dictionary<(ByteString Author, ByteString Channel), Entry> Chains { get; } = [];
+
+        public sealed class Entry
+        {
+            public ulong Seq { get; set; }
+            public RecordId Id { get; set; }
+            public bool Moved { get; set; }
+            public byte[] Audience { get; set; } = [];
+            public bool Red { get; set; }
+        }
+    }
+
+    private StoreOutcome InsertOne(ValidatedRecord record, SqliteTransaction tx, BatchHeads heads)
     {
         var header = record.Header;
         var author = header.Author.ToByteArray();
         var channel = header.Channel.ToByteArray();
-        var existing = ScalarBlob(tx, "SELECT id FROM records WHERE author = $a AND channel = $c AND seq = $s",
-            ("$a", author), ("$c", channel), ("$s", (long)header.Seq));
-        var (headSeq, headId) = Head(tx, author, channel);
-        var state = new ChainState(headSeq, headId, existing is null ? null : RecordId.FromBytes(existing));
+        if (!heads.Chains.TryGetValue((header.Author, header.Channel), out var head))
+        {
+            var (seq, id) = Head(tx, author, channel);
+            head = new BatchHeads.Entry { Seq = seq, Id = id };
+            heads.Chains[(header.Author, header.Channel)] = head;
+        }
+        // Chains are stored without gaps, so a record beyond the head cannot have a stored twin.
+        var existing = header.Seq > head.Seq
+            ? null
+            : ScalarBlob(tx, "SELECT id FROM records WHERE author = $a AND channel = $c AND seq = $s",
+                ("$a", author), ("$c", channel), ("$s", (long)header.Seq));
+        var state = new ChainState(head.Seq, head.Id, existing is null ? null : RecordId.FromBytes(existing));
         var (verdict, rejection) = ChainRules.Check(record, state);
         if (verdict == ChainVerdict.Duplicate)
         {
@@ -249,13 +280,14 @@ public sealed class RecordStore : IDisposable
             ("$t", (long)header.Tlp), ("$cr", header.CreatedUnixMs), ("$ex", header.ExpiresUnixMs), ("$h", record.HeaderBytes),
             ("$g", record.Signature), ("$r", now));
 
-        var audienceBlob = header.Audience.SelectMany(a => a.ToByteArray()).ToArray();
-        Execute(tx, """
-            INSERT INTO heads (author, channel, seq, head_id, audience, red) VALUES ($a, $c, $s, $id, $au, $r)
-            ON CONFLICT (author, channel) DO UPDATE SET seq = excluded.seq, head_id = excluded.head_id WHERE excluded.seq > heads.seq
-            """,
-            ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$id", record.Id.ToArray()), ("$au", audienceBlob),
-            ("$r", header.Tlp == Tlp.Red ? 1L : 0L));
+        if (!head.Moved)
+        {
+            head.Moved = true;
+            head.Audience = header.Audience.SelectMany(a => a.ToByteArray()).ToArray();
+            head.Red = header.Tlp == Tlp.Red;
+        }
+        head.Seq = header.Seq;
+        head.Id = record.Id;
 
         var pendingReason = header.Kind == RecordKind.Retraction ? null : PendingRetractionReason(tx, record.Id, author);
         if (pendingReason is not null)
@@ -283,6 +315,23 @@ public sealed class RecordStore : IDisposable
             }
         }
         return new(record.Id, StoreStatus.Stored, null);
+    }
+
+    private void WriteHeads(SqliteTransaction tx, BatchHeads heads)
+    {
+        foreach (var ((author, channel), head) in heads.Chains)
+        {
+            if (!head.Moved)
+            {
+                continue;
+            }
+            Execute(tx, """
+                INSERT INTO heads (author, channel, seq, head_id, audience, red) VALUES ($a, $c, $s, $id, $au, $r)
+                ON CONFLICT (author, channel) DO UPDATE SET seq = excluded.seq, head_id = excluded.head_id WHERE excluded.seq > heads.seq
+                """,
+                ("$a", author.ToByteArray()), ("$c", channel.ToByteArray()), ("$s", (long)head.Seq), ("$id", head.Id.ToArray()),
+                ("$au", head.Audience), ("$r", head.Red ? 1L : 0L));
+        }
     }
 
     private static string RetractionReason(ValidatedRecord record)
