@@ -45,6 +45,13 @@ public sealed class Link
     public int PeerUdpPort { get; set; }
     public long LastSyncUnixMs { get; set; }
     public bool HelloReceived { get; set; }
+
+    /// <summary>
+    /// The store stage of the last Records frame read from this link, still running while the next
+    /// frame is read and validated (see SyncEngine.OnRecordsAsync); null when none is pending. Only the
+    /// link's read loop touches it.
+    /// </summary>
+    internal Task? PendingRecords { get; set; }
     public string? CloseReason { get; private set; }
     public CancellationToken Token => _cts.Token;
 

@@ -168,7 +168,15 @@ public sealed class SyncEngine
         try
         {
             _ = StartRound(link);
-            await link.RunAsync(HandleAsync).ConfigureAwait(false);
+            try
+            {
+                await link.RunAsync(HandleAsync).ConfigureAwait(false);
+            }
+            finally
+            {
+                // The records of the last frame read are stored (or fail) before the link is gone.
+                await DrainRecordsAsync(link).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or Grpc.Core.RpcException or IOException or InvalidOperationException)
         {
@@ -286,6 +294,11 @@ public sealed class SyncEngine
             Violation(link, $"first frame was {frame.BodyCase}, not Hello", 50);
             link.Close("protocol violation");
             return;
+        }
+        if (frame.BodyCase != LinkFrame.BodyOneofCase.Records)
+        {
+            // Every other frame sees the effect of every Records frame before it.
+            await DrainRecordsAsync(link).ConfigureAwait(false);
         }
         switch (frame.BodyCase)
         {
@@ -623,10 +636,15 @@ public sealed class SyncEngine
             Violation(link, $"batch of {count} records (limit {_options.MaxBatchRecords})", 25);
             return;
         }
+        // Two stages, pipelined per link: the signatures of this frame are checked (on all cores for
+        // a bulk batch) while the previous frame's records are still being stored; this frame's
+        // records are then checked against membership and the chain and stored in the background,
+        // in order, while the link reads and validates the next frame. Validation needs no state.
         var results = new ValidationResult[count];
+        Task validation;
         if (count >= 16)
         {
-            await Task.Run(() => Parallel.For(0, count, i => results[i] = _node.Validator.Validate(records.Records_[i]))).ConfigureAwait(false);
+            validation = Task.Run(() => Parallel.For(0, count, i => results[i] = _node.Validator.Validate(records.Records_[i])));
         }
         else
         {
@@ -634,7 +652,33 @@ public sealed class SyncEngine
             {
                 results[i] = _node.Validator.Validate(records.Records_[i]);
             }
+            validation = Task.CompletedTask;
         }
+        try
+        {
+            await DrainRecordsAsync(link).ConfigureAwait(false);
+        }
+        finally
+        {
+            await validation.ConfigureAwait(false);
+        }
+        link.PendingRecords = Task.Run(async () => await StoreRecordsAsync(link, records, results).ConfigureAwait(false));
+    }
+
+    /// <summary>Waits for the store stage of the link's last Records frame; its failure ends the link like any other handler's.</summary>
+    private static async ValueTask DrainRecordsAsync(Link link)
+    {
+        if (link.PendingRecords is { } pending)
+        {
+            link.PendingRecords = null;
+            await pending.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The second stage of a Records frame: membership, TLP and limits, then one store transaction, receipts and forwarding.</summary>
+    private async Task StoreRecordsAsync(Link link, Records records, ValidationResult[] results)
+    {
+        var count = results.Length;
         var roster = _mesh.Roster;
         var self = _node.Identity.Id;
         var accepted = new List<ValidatedRecord>(count);
