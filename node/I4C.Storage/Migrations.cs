@@ -99,6 +99,15 @@ public static class Migrations
             PRIMARY KEY (target, type)
         );
         """,
+        // 6: a record's payload lives in its own row. The payloads table was keyed by the record
+        // id, a SHA-256: every stored payload went to a random page of that table's index, which
+        // made storing a received batch write several times the bytes it held. Purged payloads
+        // are NULL; DROP TABLE with secure_delete on overwrites the old table's pages.
+        """
+        ALTER TABLE records ADD COLUMN payload BLOB;
+        UPDATE records SET payload = (SELECT bytes FROM payloads WHERE record_id = records.id);
+        DROP TABLE payloads;
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -272,13 +272,17 @@ public sealed class RecordStore : IDisposable
         }
 
         var now = Now();
+        // A payload whose retraction arrived first, or that has already expired, is never written.
+        var pendingReason = header.Kind == RecordKind.Retraction ? null : PendingRetractionReason(tx, record.Id, author);
+        var expired = header.ExpiresUnixMs != 0 && header.ExpiresUnixMs <= now;
+        var payload = pendingReason is null && !expired && record.Payload is { } bytes ? bytes : (object)DBNull.Value;
         Execute(tx, """
-            INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms)
-            VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r)
+            INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms, payload)
+            VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r, $p)
             """,
             ("$id", record.Id.ToArray()), ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$k", (long)header.Kind),
             ("$t", (long)header.Tlp), ("$cr", header.CreatedUnixMs), ("$ex", header.ExpiresUnixMs), ("$h", record.HeaderBytes),
-            ("$g", record.Signature), ("$r", now));
+            ("$g", record.Signature), ("$r", now), ("$p", payload));
 
         if (!head.Moved)
         {
@@ -289,18 +293,13 @@ public sealed class RecordStore : IDisposable
         head.Seq = header.Seq;
         head.Id = record.Id;
 
-        var pendingReason = header.Kind == RecordKind.Retraction ? null : PendingRetractionReason(tx, record.Id, author);
         if (pendingReason is not null)
         {
             MarkPurged(tx, record.Id, now, "retracted: " + pendingReason);
         }
-        else if (header.ExpiresUnixMs != 0 && header.ExpiresUnixMs <= now)
+        else if (expired)
         {
             MarkPurged(tx, record.Id, now, "expired");
-        }
-        else if (record.Payload is not null)
-        {
-            Execute(tx, "INSERT INTO payloads (record_id, bytes) VALUES ($id, $b)", ("$id", record.Id.ToArray()), ("$b", record.Payload));
         }
 
         if (retractTarget is { } t)
@@ -308,11 +307,7 @@ public sealed class RecordStore : IDisposable
             var reason = RetractionReason(record);
             Execute(tx, "INSERT OR IGNORE INTO retractions (target_id, retraction_id, author, reason) VALUES ($t, $r, $a, $why)",
                 ("$t", t.ToArray()), ("$r", record.Id.ToArray()), ("$a", author), ("$why", reason));
-            if (ScalarBlob(tx, "SELECT id FROM records WHERE id = $id AND purged_ms IS NULL", ("$id", t.ToArray())) is not null)
-            {
-                Execute(tx, "DELETE FROM payloads WHERE record_id = $id", ("$id", t.ToArray()));
-                MarkPurged(tx, t, now, "retracted: " + reason);
-            }
+            MarkPurged(tx, t, now, "retracted: " + reason);
         }
         return new(record.Id, StoreStatus.Stored, null);
     }
@@ -370,15 +365,17 @@ public sealed class RecordStore : IDisposable
         }
         if (purged is null)
         {
-            Execute(tx, "INSERT OR IGNORE INTO payloads (record_id, bytes) VALUES ($id, $b)", ("$id", record.Id.ToArray()), ("$b", record.Payload));
+            Execute(tx, "UPDATE records SET payload = $b WHERE id = $id AND payload IS NULL AND purged_ms IS NULL",
+                ("$b", record.Payload), ("$id", record.Id.ToArray()));
         }
     }
 
     private string? PendingRetractionReason(SqliteTransaction tx, RecordId id, byte[] author) =>
         Scalar(tx, "SELECT reason FROM retractions WHERE target_id = $id AND author = $a LIMIT 1", [("$id", id.ToArray()), ("$a", author)]) as string;
 
+    /// <summary>Drops a record's payload (secure_delete overwrites its bytes in the file) and marks it purged; a purged record stays as it is.</summary>
     private void MarkPurged(SqliteTransaction tx, RecordId id, long now, string reason) =>
-        Execute(tx, "UPDATE records SET purged_ms = $t, purge_reason = $r WHERE id = $id AND purged_ms IS NULL",
+        Execute(tx, "UPDATE records SET purged_ms = $t, purge_reason = $r, payload = NULL WHERE id = $id AND purged_ms IS NULL",
             ("$t", now), ("$r", reason), ("$id", id.ToArray()));
 
     /// <summary>The head (highest seq and its id) of an author's chain on a channel; (0, default) when empty.</summary>
@@ -663,7 +660,6 @@ public sealed class RecordStore : IDisposable
             var live = ScalarBlob(tx, "SELECT id FROM records WHERE id = $id AND purged_ms IS NULL", ("$id", id.ToArray())) is not null;
             if (live)
             {
-                Execute(tx, "DELETE FROM payloads WHERE record_id = $id", ("$id", id.ToArray()));
                 MarkPurged(tx, id, Now(), reason);
             }
             tx.Commit();
@@ -692,7 +688,6 @@ public sealed class RecordStore : IDisposable
             }
             foreach (var id in ids)
             {
-                Execute(tx, "DELETE FROM payloads WHERE record_id = $id", ("$id", id.ToArray()));
                 MarkPurged(tx, id, now, "expired");
             }
             tx.Commit();
@@ -836,8 +831,8 @@ public sealed class RecordStore : IDisposable
     }
 
     private const string SelectRecord = """
-        SELECT r.id, r.header, r.signature, p.bytes, r.received_ms, r.purged_ms, r.purge_reason
-        FROM records r LEFT JOIN payloads p ON p.record_id = r.id
+        SELECT r.id, r.header, r.signature, r.payload, r.received_ms, r.purged_ms, r.purge_reason
+        FROM records r
         """;
 
     private List<StoredRecord> Query(string sql, params (string Name, object Value)[] parameters)

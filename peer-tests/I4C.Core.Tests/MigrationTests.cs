@@ -225,6 +225,9 @@ public sealed class MigrationTests : IDisposable
         }
         using var check = RecordStore.OpenConnection(_dbPath);
         Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM retractions"));
+        // Version 6 moved payloads into their records' rows: the old table is gone, a purged record holds none.
+        Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'payloads'"));
+        Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM records WHERE payload IS NULL"));
         // The chain goes on after the upgrade.
         Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);
     }

@@ -23,11 +23,11 @@ public sealed class VerifyTests
         using (var update = sqlite.CreateCommand())
         {
             // Flip one bit of the stored payload, keeping its length.
-            update.CommandText = "SELECT bytes FROM payloads WHERE record_id = $id";
+            update.CommandText = "SELECT payload FROM records WHERE id = $id";
             update.Parameters.AddWithValue("$id", Convert.FromHexString(bad));
             var bytes = (byte[])update.ExecuteScalar()!;
             bytes[^1] ^= 1;
-            update.CommandText = "UPDATE payloads SET bytes = $b WHERE record_id = $id";
+            update.CommandText = "UPDATE records SET payload = $b WHERE id = $id";
             update.Parameters.AddWithValue("$b", bytes);
             Assert.Equal(1, update.ExecuteNonQuery());
         }
