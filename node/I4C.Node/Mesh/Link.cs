@@ -46,6 +46,9 @@ public sealed class Link
     public long LastSyncUnixMs { get; set; }
     public bool HelloReceived { get; set; }
 
+    /// <summary>Records per frame the peer accepts (its Hello's max_batch_records; 256 for a node that does not say).</summary>
+    public int PeerMaxBatchRecords { get; set; } = MeshOptions.LegacyMaxBatchRecords;
+
     /// <summary>
     /// The store stage of the last Records frame read from this link, still running while the next
     /// frame is read and validated (see SyncEngine.OnRecordsAsync); null when none is pending. Only the

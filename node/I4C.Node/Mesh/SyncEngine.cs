@@ -30,11 +30,18 @@ public sealed record MeshOptions
     /// <summary>How long an announced record may take to arrive by push before it is fetched. Default 40 ms.</summary>
     public TimeSpan FetchDelay { get; init; } = TimeSpan.FromMilliseconds(40);
 
-    /// <summary>Most records per Records frame. Default 256.</summary>
-    public int MaxBatchRecords { get; init; } = 256;
+    /// <summary>What a peer that does not state its limit in Hello accepts per Records frame (the limit before it was stated).</summary>
+    public const int LegacyMaxBatchRecords = 256;
 
-    /// <summary>Most payload bytes per Records frame (a single larger record still goes alone). Default 1 MiB.</summary>
-    public int MaxBatchBytes { get; init; } = 1024 * 1024;
+    /// <summary>
+    /// Most records per Records frame this node accepts (stated in its Hello) and sends (at most what
+    /// the peer stated). Default 1024: larger batches mean fewer frames and store transactions per
+    /// record during a catch-up.
+    /// </summary>
+    public int MaxBatchRecords { get; init; } = 1024;
+
+    /// <summary>Most bytes (header, signature, payload) per range-reply or fetch-reply frame (a single larger record still goes alone). Default 2 MiB.</summary>
+    public int MaxBatchBytes { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>Largest frame accepted from a peer. Default 4 MiB.</summary>
     public int MaxFrameBytes { get; init; } = 4 * 1024 * 1024;
@@ -136,7 +143,7 @@ public sealed class SyncEngine
         ArgumentNullException.ThrowIfNull(link);
         // Hello goes into the link's queue before the link is visible to other threads (the
         // anti-entropy tick, dissemination), so it is always the first frame the peer reads.
-        link.TrySend(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(_mesh.MeshId ?? []), UdpPort = _mesh.UdpPort } });
+        link.TrySend(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(_mesh.MeshId ?? []), UdpPort = _mesh.UdpPort, MaxBatchRecords = (uint)_options.MaxBatchRecords } });
         lock (_linkGate)
         {
             // --max-peers is enforced here, where links are added, so an inbound link accepted while
@@ -360,6 +367,7 @@ public sealed class SyncEngine
             link.Close("wrong mesh");
             return;
         }
+        link.PeerMaxBatchRecords = hello.MaxBatchRecords == 0 ? MeshOptions.LegacyMaxBatchRecords : (int)Math.Min(hello.MaxBatchRecords, int.MaxValue);
         link.HelloReceived = true;
         link.PeerUdpPort = hello.UdpPort;
     }
@@ -547,7 +555,7 @@ public sealed class SyncEngine
                     }
                     (from, to) = (cursor.Next, cursor.To);
                 }
-                var batch = _node.Store.Range(author, channel, from, to, _options.MaxBatchRecords, _options.MaxBatchBytes);
+                var batch = _node.Store.Range(author, channel, from, to, Math.Min(_options.MaxBatchRecords, link.PeerMaxBatchRecords), _options.MaxBatchBytes);
                 if (batch.Count == 0)
                 {
                     lock (_serveGate)
@@ -596,7 +604,7 @@ public sealed class SyncEngine
         var frame = new Records { Eager = true };
         long bytes = 0;
         var sent = new List<StoredRecord>();
-        foreach (var raw in fetch.Ids.Take(_options.MaxBatchRecords))
+        foreach (var raw in fetch.Ids.Take(Math.Min(_options.MaxBatchRecords, link.PeerMaxBatchRecords)))
         {
             if (raw.Length != RecordId.Length)
             {
@@ -966,18 +974,17 @@ public sealed class SyncEngine
             var isRed = allowed.Any(r => r.Header.Tlp == Tlp.Red);
             if (eager < _options.EagerFanout || isRed)
             {
-                var frame = new Records { Eager = true };
-                if (allowed.Count == records.Count)
+                // The common case, every record for every peer: one wire copy shared by the frames (never mutated).
+                var copies = allowed.Count == records.Count
+                    ? (wire ??= records.Select(r => r.ToWire()).ToArray())
+                    : allowed.Select(r => r.ToWire()).ToArray();
+                // No frame beyond what the peer accepts (records forwarded after a gap can be a whole received batch).
+                foreach (var chunk in copies.Chunk(Math.Min(_options.MaxBatchRecords, link.PeerMaxBatchRecords)))
                 {
-                    // The common case, every record for every peer: one wire copy shared by the frames (never mutated).
-                    wire ??= records.Select(r => r.ToWire()).ToArray();
-                    frame.Records_.AddRange(wire);
+                    var frame = new Records { Eager = true };
+                    frame.Records_.AddRange(chunk);
+                    link.TrySend(new LinkFrame { Records = frame });
                 }
-                else
-                {
-                    frame.Records_.AddRange(allowed.Select(r => r.ToWire()));
-                }
-                link.TrySend(new LinkFrame { Records = frame });
                 audit.AddRange(allowed.Select(r => (link.Peer, r.Header, r.Id)));
                 eager++;
             }
