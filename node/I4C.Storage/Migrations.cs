@@ -108,6 +108,27 @@ public static class Migrations
         UPDATE records SET payload = (SELECT bytes FROM payloads WHERE record_id = records.id);
         DROP TABLE payloads;
         """,
+        // 7: the audit log holds ranges of a chain, not single records. A catch-up sends a chain in
+        // batches of up to 1024 records; one row per record (keyed by the random record id) made the
+        // sender write an audit row and a random index page for every record it served. A range row
+        // says: these seqs of this (author, channel) went to this peer at this time; readers expand it
+        // against records and keep the non-CLEAR ones, as before.
+        """
+        CREATE TABLE audit_ranges (
+            peer     BLOB NOT NULL,
+            author   BLOB NOT NULL,
+            channel  BLOB NOT NULL,
+            from_seq INTEGER NOT NULL,
+            to_seq   INTEGER NOT NULL,
+            sent_ms  INTEGER NOT NULL
+        );
+        INSERT INTO audit_ranges (peer, author, channel, from_seq, to_seq, sent_ms)
+            SELECT a.peer, r.author, r.channel, r.seq, r.seq, a.sent_ms
+            FROM audit a JOIN records r ON r.id = a.record_id ORDER BY a.rowid;
+        DROP TABLE audit;
+        CREATE INDEX audit_ranges_chain ON audit_ranges (author, channel, to_seq);
+        CREATE INDEX audit_ranges_time ON audit_ranges (sent_ms);
+        """,
     ];
 
     public static int Latest => Steps.Count;

@@ -725,12 +725,31 @@ public sealed class RecordStore : IDisposable
         AddAudit(sent.Zip(ids).Select(p => (peer, p.First, p.Second)));
     }
 
-    /// <summary>Appends audit entries for several peers in one durable transaction: which peer was sent which non-CLEAR records, now.</summary>
+    /// <summary>
+    /// Appends audit entries for several peers in one durable transaction: which peer was sent which
+    /// records, now. Stored as ranges: consecutive records of one chain sent to one peer become one
+    /// row (a catch-up batch of a thousand records is one row, not a thousand). CLEAR records are
+    /// left out when the log is read (<see cref="Audit"/>); a call with only CLEAR records writes nothing.
+    /// </summary>
     public void AddAudit(IEnumerable<(NodeId Peer, RecordHeader Header, RecordId Id)> sent)
     {
         ArgumentNullException.ThrowIfNull(sent);
-        var rows = sent.Where(r => r.Header.Tlp != Tlp.Clear).ToList();
-        if (rows.Count == 0)
+        var ranges = new List<(NodeId Peer, ByteString Author, ByteString Channel, ulong From, ulong To)>();
+        var anyRestricted = false;
+        foreach (var (peer, header, _) in sent)
+        {
+            anyRestricted |= header.Tlp != Tlp.Clear;
+            if (ranges.Count > 0 && ranges[^1] is var last && last.Peer.Equals(peer) && last.Author == header.Author &&
+                last.Channel == header.Channel && header.Seq == last.To + 1)
+            {
+                ranges[^1] = last with { To = header.Seq };
+            }
+            else
+            {
+                ranges.Add((peer, header.Author, header.Channel, header.Seq, header.Seq));
+            }
+        }
+        if (!anyRestricted)
         {
             return;
         }
@@ -738,23 +757,39 @@ public sealed class RecordStore : IDisposable
         {
             using var tx = _connection.BeginTransaction();
             var now = Now();
-            foreach (var (peer, header, id) in rows)
+            foreach (var (peer, author, channel, from, to) in ranges)
             {
-                Execute(tx, "INSERT INTO audit (record_id, peer, tlp, kind, sent_ms) VALUES ($r, $p, $t, $k, $s)",
-                    ("$r", id.ToArray()), ("$p", peer.ToBytes()), ("$t", (long)header.Tlp), ("$k", (long)header.Kind), ("$s", now));
+                Execute(tx, "INSERT INTO audit_ranges (peer, author, channel, from_seq, to_seq, sent_ms) VALUES ($p, $a, $c, $f, $t, $s)",
+                    ("$p", peer.ToBytes()), ("$a", author.ToByteArray()), ("$c", channel.ToByteArray()), ("$f", (long)from), ("$t", (long)to), ("$s", now));
             }
             tx.Commit();
         }
     }
 
-    /// <summary>Audit entries, newest first, optionally for one record.</summary>
+    /// <summary>Audit entries for non-CLEAR records, newest first (by send time, then seq), optionally for one record.</summary>
     public IReadOnlyList<AuditEntry> Audit(RecordId? record, int limit)
     {
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT record_id, peer, tlp, kind, sent_ms FROM audit WHERE ($r IS NULL OR record_id = $r) ORDER BY sent_ms DESC, rowid DESC LIMIT $l";
-            command.Parameters.AddWithValue("$r", record is { } r ? r.ToArray() : DBNull.Value);
+            command.CommandText = record is null
+                ? """
+                  SELECT r.id, a.peer, r.tlp, r.kind, a.sent_ms
+                  FROM audit_ranges a JOIN records r ON r.author = a.author AND r.channel = a.channel AND r.seq BETWEEN a.from_seq AND a.to_seq
+                  WHERE r.tlp <> $clear
+                  ORDER BY a.sent_ms DESC, a.rowid DESC, r.seq DESC LIMIT $l
+                  """
+                : """
+                  SELECT r.id, a.peer, r.tlp, r.kind, a.sent_ms
+                  FROM records r JOIN audit_ranges a ON a.author = r.author AND a.channel = r.channel AND a.to_seq >= r.seq AND a.from_seq <= r.seq
+                  WHERE r.id = $r AND r.tlp <> $clear
+                  ORDER BY a.sent_ms DESC, a.rowid DESC LIMIT $l
+                  """;
+            if (record is { } r)
+            {
+                command.Parameters.AddWithValue("$r", r.ToArray());
+            }
+            command.Parameters.AddWithValue("$clear", (long)Tlp.Clear);
             command.Parameters.AddWithValue("$l", limit);
             using var reader = command.ExecuteReader();
             var list = new List<AuditEntry>();

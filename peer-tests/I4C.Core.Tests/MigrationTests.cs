@@ -30,14 +30,22 @@ public sealed class MigrationTests : IDisposable
     }
 
     /// <summary>Inserts a record the way schema version 1 stored it: a records row and a payloads row.</summary>
-    private static void InsertV1Row(SqliteConnection connection, ValidatedRecord record, long receivedMs)
+    private static void InsertV1Row(SqliteConnection connection, ValidatedRecord record, long receivedMs) => InsertRow(connection, record, receivedMs, 1);
+
+    /// <summary>Inserts a record the way the given schema version stored it: before 6 a records row and a payloads row, from 6 one row.</summary>
+    private static void InsertRow(SqliteConnection connection, ValidatedRecord record, long receivedMs, int version)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms)
-            VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r);
-            INSERT INTO payloads (record_id, bytes) VALUES ($id, $b);
-            """;
+        command.CommandText = version >= 6
+            ? """
+              INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms, payload)
+              VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r, $b);
+              """
+            : """
+              INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms)
+              VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r);
+              INSERT INTO payloads (record_id, bytes) VALUES ($id, $b);
+              """;
         command.Parameters.AddWithValue("$id", record.Id.ToArray());
         command.Parameters.AddWithValue("$a", record.Author.ToBytes());
         command.Parameters.AddWithValue("$c", record.Channel.ToArray());
@@ -175,11 +183,13 @@ public sealed class MigrationTests : IDisposable
         using (var connection = RecordStore.OpenConnection(_dbPath))
         {
             Assert.Equal(oldVersion, Migrations.Apply(connection, target: oldVersion));
-            InsertV1Row(connection, kept, TestClock.Start.ToUnixTimeMilliseconds());
-            InsertV1Row(connection, purged, TestClock.Start.ToUnixTimeMilliseconds());
+            InsertRow(connection, kept, TestClock.Start.ToUnixTimeMilliseconds(), oldVersion);
+            InsertRow(connection, purged, TestClock.Start.ToUnixTimeMilliseconds(), oldVersion);
             if (oldVersion >= 2)
             {
-                Exec(connection, "UPDATE records SET purged_ms = 1, purge_reason = 'retracted' WHERE id = $id; DELETE FROM payloads WHERE record_id = $id;", ("$id", purged.Id.ToArray()));
+                Exec(connection, oldVersion >= 6
+                    ? "UPDATE records SET purged_ms = 1, purge_reason = 'retracted', payload = NULL WHERE id = $id;"
+                    : "UPDATE records SET purged_ms = 1, purge_reason = 'retracted' WHERE id = $id; DELETE FROM payloads WHERE record_id = $id;", ("$id", purged.Id.ToArray()));
                 Exec(connection, "INSERT INTO retractions (target_id, retraction_id, author, reason) VALUES ($t, $r, $a, 'pending')",
                     ("$t", new byte[32]), ("$r", kept.Id.ToArray()), ("$a", kept.Author.ToBytes()));
                 Exec(connection, "INSERT INTO fork_proofs VALUES ($a, $c, 9, $f, $s, $h, $g, 5)",
@@ -227,6 +237,9 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM retractions"));
         // Version 6 moved payloads into their records' rows: the old table is gone, a purged record holds none.
         Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'payloads'"));
+        // Version 7 turned audit rows into chain ranges.
+        Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'"));
+        Assert.Equal(oldVersion >= 5 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM audit_ranges"));
         Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM records WHERE payload IS NULL"));
         // The chain goes on after the upgrade.
         Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);

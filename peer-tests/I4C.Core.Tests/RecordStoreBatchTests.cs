@@ -155,4 +155,33 @@ public sealed class RecordStoreBatchTests : IDisposable
         Assert.All(entries, e => Assert.Equal(green.Id, e.Record));
         Assert.Equal(new[] { _first.Id, _second.Id }.OrderBy(p => p.Text), entries.Select(e => e.Peer).OrderBy(p => p.Text));
     }
+
+    [Fact]
+    public void AddAudit_ConsecutiveRecordsOfAChain_OneRangeRowThatEveryRecordOfItFinds()
+    {
+        // Arrange: a chain of five, the middle one CLEAR.
+        var records = Enumerable.Range(1, 5).Select(i => _first.Write(TestRecords.AdvisoryDraft($"r{i}", i == 3 ? Tlp.Clear : Tlp.Green))).ToList();
+        _store.InsertBatch(records);
+
+        // Act: records 1–4 to the second author, then 5 a minute later.
+        _store.AddAudit(records.Take(4).Select(r => (_second.Id, r.Header, r.Id)));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        _store.AddAudit([(_second.Id, records[4].Header, records[4].Id)]);
+
+        // Assert: two rows, read back as one entry per non-CLEAR record, newest first.
+        using (var sqlite = RecordStore.OpenConnection(_path))
+        using (var count = sqlite.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM audit_ranges";
+            Assert.Equal(2L, (long)count.ExecuteScalar()!);
+        }
+        var all = _store.Audit(null, 10);
+        Assert.Equal([records[4].Id, records[3].Id, records[1].Id, records[0].Id], all.Select(e => e.Record));
+        Assert.All(all, e => Assert.Equal(_second.Id, e.Peer));
+        Assert.Equal(Tlp.Green, all[0].Tlp);
+        Assert.True(all[0].SentUnixMs > all[1].SentUnixMs);
+        Assert.Single(_store.Audit(records[1].Id, 10));
+        Assert.Empty(_store.Audit(records[2].Id, 10)); // CLEAR: never audited
+        Assert.Equal(2, _store.Audit(null, 2).Count);
+    }
 }
