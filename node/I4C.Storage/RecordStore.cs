@@ -115,7 +115,7 @@ public sealed class RecordStore : IDisposable
             PRAGMA secure_delete = ON;
             PRAGMA foreign_keys = ON;
             PRAGMA busy_timeout = 5000;
-            PRAGMA cache_size = -32768;
+            PRAGMA cache_size = -16384;
             PRAGMA wal_autocheckpoint = 10000;
             """;
         pragma.ExecuteNonQuery();
