@@ -22,7 +22,7 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
     public async Task PeerStatingASmallerLimit_GetsTheRangeInFramesNoLargerThanIt(uint stated, int expectedLimit)
     {
         // Arrange
-        await using var lab = await RawMemberLab.StartAsync(output, stated);
+        await using var lab = await ChainLab.StartAsync(output, stated);
 
         // Act
         var frames = await lab.WantAllAsync();
@@ -37,7 +37,7 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
     public async Task PeerStatingTheDefaultLimit_GetsTheWholeRangeInOneFrame()
     {
         // Arrange: 600+ records of 1 KiB fit in one frame of at most 1024 records and 2 MiB.
-        await using var lab = await RawMemberLab.StartAsync(output, (uint)new MeshOptions().MaxBatchRecords);
+        await using var lab = await ChainLab.StartAsync(output, (uint)new MeshOptions().MaxBatchRecords);
 
         // Act
         var frames = await lab.WantAllAsync();
@@ -52,7 +52,7 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
     public async Task NodeStatesItsLimitInItsHello_AndPenalisesAFrameBeyondIt()
     {
         // Arrange
-        await using var lab = await RawMemberLab.StartAsync(output, 0, bulk: 0);
+        await using var lab = await ChainLab.StartAsync(output, 0, bulk: 0);
         lab.Cluster.Expect("ProtocolViolation", node: 0);
         lab.Cluster.Expect("PeerPenalised", node: 0);
         var limit = new MeshOptions().MaxBatchRecords;
@@ -75,56 +75,32 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
 
     private static ulong Seq(SignedRecord record) => RecordHeader.Parser.ParseFrom(record.Header).Seq;
 
-    /// <summary>
-    /// Two cities (anti-entropy once an hour, so only what the test asks for moves), node 0 holding
-    /// <see cref="History"/> records of its own, and a founder whose keys the test holds, raw-linked to
-    /// node 0 with a Hello stating the given records-per-frame limit.
-    /// </summary>
-    private sealed class RawMemberLab : IAsyncDisposable
+    /// <summary>A <see cref="RawMemberLab"/> whose node 0 holds <see cref="History"/> records of its own, asked for all of them.</summary>
+    private sealed class ChainLab : IAsyncDisposable
     {
-        private RawMemberLab(MeshCluster cluster, HostileMember member, RawLink link, ulong head) =>
-            (Cluster, Member, Link, Head) = (cluster, member, link, head);
+        private readonly RawMemberLab _lab;
 
-        public MeshCluster Cluster { get; }
+        private ChainLab(RawMemberLab lab, ulong head) => (_lab, Head) = (lab, head);
 
-        public HostileMember Member { get; }
+        public MeshCluster Cluster => _lab.Cluster;
 
-        public RawLink Link { get; }
+        public HostileMember Member => _lab.Member;
+
+        public RawLink Link => _lab.Link;
 
         /// <summary>Node 0's head seq on its mesh chain.</summary>
         public ulong Head { get; }
 
-        public static async Task<RawMemberLab> StartAsync(ITestOutputHelper output, uint stated, int bulk = History)
+        public static async Task<ChainLab> StartAsync(ITestOutputHelper output, uint stated, int bulk = History)
         {
-            var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
-            var cluster = await MeshCluster.StartAsync(2, output, options);
-            HostileMember? member = null;
-            RawLink? link = null;
-            try
+            var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", stated, cluster =>
             {
-                member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Rijeka", "HR", MemberCategory.EuCity, Participation.Active));
-                await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
-                await cluster.WaitForStableAsync();
                 if (bulk > 0)
                 {
                     BulkLoad.Advisories(cluster[0], bulk);
                 }
-                var head = cluster[0].Node.Store.GetHead(cluster[0].Id, Channels.Mesh).Seq;
-                link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
-                await link.SendAsync(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(cluster.MeshId), MaxBatchRecords = stated } });
-                await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
-                return new RawMemberLab(cluster, member, link, head);
-            }
-            catch
-            {
-                if (link is not null)
-                {
-                    await link.DisposeAsync();
-                }
-                member?.Dispose();
-                await cluster.DisposeAsync();
-                throw;
-            }
+            });
+            return new ChainLab(lab, lab.Cluster[0].Node.Store.GetHead(lab.Cluster[0].Id, Channels.Mesh).Seq);
         }
 
         /// <summary>Asks node 0 for its whole chain and returns the Records frames that answer, once they hold every seq.</summary>
@@ -140,11 +116,6 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
             return Answers();
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await Link.DisposeAsync();
-            Member.Dispose();
-            await Cluster.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _lab.DisposeAsync();
     }
 }

@@ -50,59 +50,24 @@ public sealed class ForwardingTests(ITestOutputHelper output)
         Assert.False(cluster[1].Holds(secondId));
     }
 
-    /// <summary>
-    /// Two cities with anti-entropy once an hour (so only forwarding moves records after the start), and a founder whose keys
-    /// the test holds, linked to node 0 by a raw link and with its card held by both cities.
-    /// </summary>
-    private sealed class LinkedMember : IAsyncDisposable
+    /// <summary>A <see cref="RawMemberLab"/> whose member card both cities hold (sent over the raw link, relayed by node 0).</summary>
+    private static class LinkedMember
     {
-        private LinkedMember(MeshCluster cluster, HostileMember member, RawLink link) => (Cluster, Member, Link) = (cluster, member, link);
-
-        public MeshCluster Cluster { get; }
-
-        public HostileMember Member { get; }
-
-        public RawLink Link { get; }
-
-        public static async Task<LinkedMember> StartAsync(ITestOutputHelper output)
+        public static async Task<RawMemberLab> StartAsync(ITestOutputHelper output)
         {
-            var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
-            var cluster = await MeshCluster.StartAsync(2, output, options);
-            HostileMember? member = null;
-            LinkedMember? lab = null;
+            var lab = await RawMemberLab.StartAsync(output, "Grad Zagreb");
             try
             {
-                member = HostileMember.Create(cluster.NewDirectory("member"), new NodeProfile("Grad Zagreb", "HR", MemberCategory.EuCity, Participation.Active));
-                await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
-                await cluster.WaitForStableAsync();
-                var link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
-                lab = new LinkedMember(cluster, member, link);
-                await link.SendHelloAsync(cluster.MeshId);
-                await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
-                await link.SendRecordsAsync(member.CardRecord);
+                var (cluster, member) = (lab.Cluster, lab.Member);
+                await lab.Link.SendRecordsAsync(member.CardRecord);
                 await Retry.Until(() => cluster[0].Holds(member.CardId) && cluster[1].Holds(member.CardId), Timeouts.Converge, "both cities hold the member's card");
                 return lab;
             }
             catch
             {
-                if (lab is not null)
-                {
-                    await lab.DisposeAsync();
-                }
-                else
-                {
-                    member?.Dispose();
-                    await cluster.DisposeAsync();
-                }
+                await lab.DisposeAsync();
                 throw;
             }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Link.DisposeAsync();
-            Member.Dispose();
-            await Cluster.DisposeAsync();
         }
     }
 }
