@@ -73,7 +73,9 @@ internal sealed class ControlPlane : IDisposable
         _engine.Announce += Announce;
         _engine.LinkChanged += (link, up) =>
         {
-            if (!up && _sessions.TryRemove(link.Peer, out var session))
+            // A link that ends because a newer link to the same peer replaced it (both sides dialed
+            // at once) leaves the peer linked: its UDP session belongs to the peer, not to that link.
+            if (!up && !_engine.IsLinked(link.Peer) && _sessions.TryRemove(link.Peer, out var session))
             {
                 _byPeerId.TryRemove(session.NetPeer.Id, out _);
                 session.NetPeer.Disconnect();
