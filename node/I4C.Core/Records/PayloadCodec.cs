@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using I4C.Core.Encoding;
 using I4C.Core.Maturity;
 using I4C.Protocol.V1;
 
@@ -24,6 +26,23 @@ public static class PayloadCodec
         _ => null,
     };
 
+    /// <summary>The message type of the kind's payload, or null for kinds whose payload this version does not decode (the same kinds as <see cref="ParserFor"/>).</summary>
+    public static MessageDescriptor? DescriptorFor(RecordKind kind) => kind switch
+    {
+        RecordKind.Advisory => Advisory.Descriptor,
+        RecordKind.Incident => Incident.Descriptor,
+        RecordKind.Practice => Practice.Descriptor,
+        RecordKind.Retraction => Retraction.Descriptor,
+        RecordKind.MemberCard => MemberCard.Descriptor,
+        RecordKind.Receipt => Receipt.Descriptor,
+        RecordKind.Endorsement => Endorsement.Descriptor,
+        RecordKind.Revocation => Revocation.Descriptor,
+        RecordKind.KeyRotation => KeyRotation.Descriptor,
+        RecordKind.Charter => CharterDocument.Descriptor,
+        RecordKind.ForkProof => ForkProofPayload.Descriptor,
+        _ => null,
+    };
+
     /// <summary>
     /// Why a plain (unencrypted) payload is not a valid payload of its kind, or null when it is (or when this version does
     /// not decode the kind). Protobuf kinds must parse; an ASSESSMENT payload must be the assessment JSON
@@ -38,20 +57,10 @@ public static class PayloadCodec
         {
             return AssessmentProblem(payload);
         }
-        var parser = ParserFor(kind);
-        if (parser is null)
-        {
-            return null;
-        }
-        try
-        {
-            parser.ParseFrom(payload);
-            return null;
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            return $"the {RecordKinds.Name(kind)} payload does not parse: {ex.Message}";
-        }
+        // Checked without decoding (I4C.Core.Encoding.WireCheck): the same rules as the parser, no allocation.
+        return DescriptorFor(kind) is { } descriptor && WireCheck.Problem(descriptor, payload) is { } problem
+            ? $"the {RecordKinds.Name(kind)} payload does not parse: {problem}"
+            : null;
     }
 
     /// <summary>Why ASSESSMENT payload bytes are not a valid assessment (the first error, naming the practice or field), or null.</summary>
