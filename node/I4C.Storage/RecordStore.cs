@@ -729,27 +729,27 @@ public sealed class RecordStore : IDisposable
     /// Appends audit entries for several peers in one durable transaction: which peer was sent which
     /// records, now. Stored as ranges: consecutive records of one chain sent to one peer become one
     /// row (a catch-up batch of a thousand records is one row, not a thousand). CLEAR records are
-    /// left out when the log is read (<see cref="Audit"/>); a call with only CLEAR records writes nothing.
+    /// left out when the log is read (<see cref="Audit"/>); a range of only CLEAR records is not written.
     /// </summary>
     public void AddAudit(IEnumerable<(NodeId Peer, RecordHeader Header, RecordId Id)> sent)
     {
         ArgumentNullException.ThrowIfNull(sent);
-        var ranges = new List<(NodeId Peer, ByteString Author, ByteString Channel, ulong From, ulong To)>();
-        var anyRestricted = false;
+        var ranges = new List<(NodeId Peer, ByteString Author, ByteString Channel, ulong From, ulong To, bool Restricted)>();
         foreach (var (peer, header, _) in sent)
         {
-            anyRestricted |= header.Tlp != Tlp.Clear;
+            var restricted = header.Tlp != Tlp.Clear;
             if (ranges.Count > 0 && ranges[^1] is var last && last.Peer.Equals(peer) && last.Author == header.Author &&
                 last.Channel == header.Channel && header.Seq == last.To + 1)
             {
-                ranges[^1] = last with { To = header.Seq };
+                ranges[^1] = last with { To = header.Seq, Restricted = last.Restricted || restricted };
             }
             else
             {
-                ranges.Add((peer, header.Author, header.Channel, header.Seq, header.Seq));
+                ranges.Add((peer, header.Author, header.Channel, header.Seq, header.Seq, restricted));
             }
         }
-        if (!anyRestricted)
+        ranges.RemoveAll(r => !r.Restricted); // only CLEAR records: nothing to log
+        if (ranges.Count == 0)
         {
             return;
         }
@@ -757,7 +757,7 @@ public sealed class RecordStore : IDisposable
         {
             using var tx = _connection.BeginTransaction();
             var now = Now();
-            foreach (var (peer, author, channel, from, to) in ranges)
+            foreach (var (peer, author, channel, from, to, _) in ranges)
             {
                 Execute(tx, "INSERT INTO audit_ranges (peer, author, channel, from_seq, to_seq, sent_ms) VALUES ($p, $a, $c, $f, $t, $s)",
                     ("$p", peer.ToBytes()), ("$a", author.ToByteArray()), ("$c", channel.ToByteArray()), ("$f", (long)from), ("$t", (long)to), ("$s", now));

@@ -46,8 +46,11 @@ public sealed class Link
     public long LastSyncUnixMs { get; set; }
     public bool HelloReceived { get; set; }
 
-    /// <summary>Records per frame the peer accepts (its Hello's max_batch_records; 256 for a node that does not say).</summary>
-    public int PeerMaxBatchRecords { get; set; } = MeshOptions.LegacyMaxBatchRecords;
+    /// <summary>
+    /// Most records per Records frame sent to this peer: the smaller of this node's limit and what the
+    /// peer's Hello stated (256, what every node accepts, until it arrives or when it states nothing).
+    /// </summary>
+    public int MaxRecordsPerFrame { get; set; } = MeshOptions.LegacyMaxBatchRecords;
 
     /// <summary>
     /// The store stage of the last Records frame read from this link, still running while the next

@@ -367,7 +367,8 @@ public sealed class SyncEngine
             link.Close("wrong mesh");
             return;
         }
-        link.PeerMaxBatchRecords = hello.MaxBatchRecords == 0 ? MeshOptions.LegacyMaxBatchRecords : (int)Math.Min(hello.MaxBatchRecords, int.MaxValue);
+        var stated = hello.MaxBatchRecords == 0 ? MeshOptions.LegacyMaxBatchRecords : (int)Math.Min(hello.MaxBatchRecords, int.MaxValue);
+        link.MaxRecordsPerFrame = Math.Min(_options.MaxBatchRecords, stated);
         link.HelloReceived = true;
         link.PeerUdpPort = hello.UdpPort;
     }
@@ -555,7 +556,7 @@ public sealed class SyncEngine
                     }
                     (from, to) = (cursor.Next, cursor.To);
                 }
-                var batch = _node.Store.Range(author, channel, from, to, Math.Min(_options.MaxBatchRecords, link.PeerMaxBatchRecords), _options.MaxBatchBytes);
+                var batch = _node.Store.Range(author, channel, from, to, link.MaxRecordsPerFrame, _options.MaxBatchBytes);
                 if (batch.Count == 0)
                 {
                     lock (_serveGate)
@@ -604,7 +605,7 @@ public sealed class SyncEngine
         var frame = new Records { Eager = true };
         long bytes = 0;
         var sent = new List<StoredRecord>();
-        foreach (var raw in fetch.Ids.Take(Math.Min(_options.MaxBatchRecords, link.PeerMaxBatchRecords)))
+        foreach (var raw in fetch.Ids.Take(link.MaxRecordsPerFrame))
         {
             if (raw.Length != RecordId.Length)
             {
@@ -670,7 +671,7 @@ public sealed class SyncEngine
         {
             await validation.ConfigureAwait(false);
         }
-        link.PendingRecords = Task.Run(async () => await StoreRecordsAsync(link, records, results).ConfigureAwait(false));
+        link.PendingRecords = Task.Run(() => StoreRecordsAsync(link, records, results));
     }
 
     /// <summary>Waits for the store stage of the link's last Records frame; its failure ends the link like any other handler's.</summary>
@@ -979,7 +980,7 @@ public sealed class SyncEngine
                     ? (wire ??= records.Select(r => r.ToWire()).ToArray())
                     : allowed.Select(r => r.ToWire()).ToArray();
                 // No frame beyond what the peer accepts (records forwarded after a gap can be a whole received batch).
-                foreach (var chunk in copies.Chunk(Math.Min(_options.MaxBatchRecords, link.PeerMaxBatchRecords)))
+                foreach (var chunk in copies.Chunk(link.MaxRecordsPerFrame))
                 {
                     var frame = new Records { Eager = true };
                     frame.Records_.AddRange(chunk);
