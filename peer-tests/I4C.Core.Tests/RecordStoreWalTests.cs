@@ -1,0 +1,159 @@
+using I4C.Core.Records;
+using I4C.Core.Tests.Support;
+using I4C.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace I4C.Core.Tests;
+
+/// <summary>The store's files: the page size of a new database, the WAL bound, and the background checkpointer.</summary>
+[Trait("Category", "Unit")]
+public sealed class RecordStoreWalTests : IDisposable
+{
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly FakeTimeProvider _time = TestClock.Create();
+    private readonly TestAuthor _author;
+    private readonly TempDirectory _dir = new();
+    private readonly string _path;
+
+    public RecordStoreWalTests()
+    {
+        _author = new TestAuthor(new RecordValidator(RecordLimits.Default, _time), _time);
+        _path = _dir.File("wal.db");
+    }
+
+    public void Dispose()
+    {
+        _author.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void Open_NewDatabase_16KiBPagesAndWalBoundOf40MiB()
+    {
+        // Act
+        using (RecordStore.Open(_path, _time))
+        {
+            using var connection = RecordStore.OpenConnection(_path);
+
+            // Assert
+            Assert.Equal(RecordStore.NewDatabasePageSize, Pragma(connection, "page_size"));
+            Assert.Equal(RecordStore.WalCheckpointBytes / RecordStore.NewDatabasePageSize, Pragma(connection, "wal_autocheckpoint"));
+        }
+    }
+
+    [Fact]
+    public void Open_DatabaseCreatedWith4KiBPages_KeepsThemAndStillStores()
+    {
+        // Arrange: a database file made the way nodes made them before (SQLite's default page size).
+        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString()))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE before_16k (x INTEGER);";
+            command.ExecuteNonQuery();
+        }
+
+        // Act
+        using var store = RecordStore.Open(_path, _time);
+        var outcome = store.Insert(_author.Write(TestRecords.AdvisoryDraft("on 4 KiB pages")));
+        using var connection = RecordStore.OpenConnection(_path);
+
+        // Assert
+        Assert.Equal(StoreStatus.Stored, outcome.Status);
+        Assert.Equal(4096, Pragma(connection, "page_size"));
+        Assert.Equal(RecordStore.WalCheckpointBytes / 4096, Pragma(connection, "wal_autocheckpoint"));
+    }
+
+    [Fact]
+    public void InsertBatch_StoreStaysOpen_RecordReachesTheDatabaseFileWithoutAnyCheckpointOfTheWriter()
+    {
+        // Arrange: far below the writer's own checkpoint threshold, so only the background checkpointer copies it.
+        var canary = "CANARY-" + Guid.NewGuid().ToString("N");
+        using var store = RecordStore.Open(_path, _time);
+
+        // Act
+        store.InsertBatch([_author.Write(TestRecords.AdvisoryDraft("canary", body: canary))], durable: false);
+        var copied = WaitUntilCopied(store);
+
+        // Assert
+        Assert.True(copied, $"the checkpointer did not copy the log within {CatchUpTimeout.TotalSeconds:0} s: {store.CheckpointerState}");
+        Assert.Null(store.CheckpointerState.LastError);
+        Assert.True(FileContains(_path, System.Text.Encoding.UTF8.GetBytes(canary)), "the record's payload is not in the database file while the store is open");
+    }
+
+    [Fact]
+    public void InsertBatch_CheckpointerKeepsUpBetweenBatches_LogStartsOverInsteadOfGrowing()
+    {
+        // Arrange
+        using var store = RecordStore.Open(_path, _time);
+        long BatchOf(int n)
+        {
+            store.InsertBatch([.. Enumerable.Range(0, n).Select(i => _author.Write(TestRecords.AdvisoryDraft($"r{i}", body: new string('x', 1000))))], durable: false);
+            Assert.True(WaitUntilCopied(store), $"the checkpointer did not copy the log: {store.CheckpointerState}");
+            return new FileInfo(_path + "-wal").Length;
+        }
+        var afterFirst = BatchOf(200);
+
+        // Act: four more batches of the same size, each copied before the next begins.
+        long afterLast = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            afterLast = BatchOf(200);
+        }
+
+        // Assert: the log file is as long as about one batch, not five (each batch started it over).
+        Assert.True(afterFirst > 0);
+        Assert.True(afterLast < 2 * afterFirst, $"WAL is {afterLast} bytes after five batches, {afterFirst} after the first");
+        Assert.Equal(1000, store.Count());
+    }
+
+    [Fact]
+    public void Dispose_AfterBackgroundCheckpoints_LogRemovedAndRecordsKept()
+    {
+        // Arrange
+        var store = RecordStore.Open(_path, _time);
+        store.InsertBatch([.. Enumerable.Range(0, 50).Select(i => _author.Write(TestRecords.AdvisoryDraft($"r{i}")))], durable: false);
+        Assert.True(WaitUntilCopied(store));
+
+        // Act
+        store.Dispose();
+
+        // Assert: the store's own connection closed last, checkpointed and removed the log.
+        Assert.False(File.Exists(_path + "-wal"), "the WAL file is left after the store closed");
+        using var reopened = RecordStore.Open(_path, _time);
+        Assert.Equal(50, reopened.Count());
+    }
+
+    private static bool WaitUntilCopied(RecordStore store)
+    {
+        var deadline = DateTime.UtcNow + CatchUpTimeout;
+        var before = store.CheckpointerState.Checkpoints;
+        while (DateTime.UtcNow < deadline)
+        {
+            var state = store.CheckpointerState;
+            if (state.Checkpoints > before && state.LogFrames > 0 && state.CopiedFrames == state.LogFrames)
+            {
+                return true;
+            }
+            Thread.Sleep(20);
+        }
+        return false;
+    }
+
+    private static long Pragma(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA " + name;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static bool FileContains(string path, byte[] needle)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes.AsSpan().IndexOf(needle) >= 0;
+    }
+}
