@@ -75,6 +75,11 @@ public sealed class RecordStore : IDisposable
     // Copies the WAL into the database file off the writer's path; null for an in-memory database.
     private WalCheckpointer? _checkpointer;
 
+    // Retractions stored before their target (rows of the retractions table whose target is not
+    // stored), or more: never fewer. While it is zero, storing a record skips the per-record query
+    // for a retraction waiting for it. Under _gate; moves only when a transaction commits.
+    private long _pendingRetractions;
+
     private RecordStore(SqliteConnection connection, TimeProvider time)
     {
         _connection = connection;
@@ -96,6 +101,7 @@ public sealed class RecordStore : IDisposable
             Migrations.Apply(connection);
             var store = new RecordStore(connection, time) { Path = path, SchemaVersion = Migrations.CurrentVersion(connection) };
             store.RebuildHeadsIfMissing();
+            store._pendingRetractions = store.CountPendingRetractions();
             if (store.ScalarText("PRAGMA journal_mode") == "wal")
             {
                 store._checkpointer = new WalCheckpointer(path);
@@ -187,13 +193,14 @@ public sealed class RecordStore : IDisposable
             try
             {
                 using var transaction = _connection.BeginTransaction();
-                var heads = new BatchHeads();
+                var batch = new BatchState { PendingRetractions = _pendingRetractions };
                 for (var i = 0; i < records.Count; i++)
                 {
-                    outcomes[i] = InsertOne(records[i], transaction, heads);
+                    outcomes[i] = InsertOne(records[i], transaction, batch);
                 }
-                WriteHeads(transaction, heads);
+                WriteHeads(transaction, batch);
                 Commit(transaction);
+                _pendingRetractions = batch.PendingRetractions;
             }
             finally
             {
@@ -222,13 +229,17 @@ public sealed class RecordStore : IDisposable
     }
 
     /// <summary>
-    /// The heads of the chains a batch touches, as the batch moves them: read from the heads
-    /// table once per chain, then carried in memory, and written back once per chain at the end
-    /// of the batch (<see cref="WriteHeads"/>), instead of a read and an upsert per record.
+    /// What a batch carries from one record to the next. The heads of the chains it touches, as the
+    /// batch moves them: read from the heads table once per chain, then carried in memory, and
+    /// written back once per chain at the end of the batch (<see cref="WriteHeads"/>), instead of a
+    /// read and an upsert per record. And the count of pending retractions as the batch changes it
+    /// (the store's count is replaced by it only when the batch commits).
     /// </summary>
-    private sealed class BatchHeads
+    private sealed class BatchState
     {
         public Dictionary<(ByteString Author, ByteString Channel), Entry> Chains { get; } = [];
+
+        public long PendingRetractions { get; set; }
 
         public sealed class Entry
         {
@@ -240,16 +251,16 @@ public sealed class RecordStore : IDisposable
         }
     }
 
-    private StoreOutcome InsertOne(ValidatedRecord record, SqliteTransaction tx, BatchHeads heads)
+    private StoreOutcome InsertOne(ValidatedRecord record, SqliteTransaction tx, BatchState batch)
     {
         var header = record.Header;
         var author = header.Author.ToByteArray();
         var channel = header.Channel.ToByteArray();
-        if (!heads.Chains.TryGetValue((header.Author, header.Channel), out var head))
+        if (!batch.Chains.TryGetValue((header.Author, header.Channel), out var head))
         {
             var (seq, id) = Head(tx, author, channel);
-            head = new BatchHeads.Entry { Seq = seq, Id = id };
-            heads.Chains[(header.Author, header.Channel)] = head;
+            head = new BatchState.Entry { Seq = seq, Id = id };
+            batch.Chains[(header.Author, header.Channel)] = head;
         }
         // Chains are stored without gaps, so a record beyond the head cannot have a stored twin.
         var existing = header.Seq > head.Seq
@@ -278,6 +289,7 @@ public sealed class RecordStore : IDisposable
         }
 
         RecordId? retractTarget = null;
+        var targetStored = false;
         if (header.Kind == RecordKind.Retraction)
         {
             var target = RecordId.FromBytes(header.References.First(r => r.Type == ReferenceType.Retracts).RecordId.Span);
@@ -287,6 +299,7 @@ public sealed class RecordStore : IDisposable
             // retraction of another author's record, or of a retraction, is stored without effect.
             var targetRow = ScalarBlob(tx, "SELECT author FROM records WHERE id = $id", ("$id", target.ToArray()));
             var targetKind = ScalarLong(tx, "SELECT kind FROM records WHERE id = $id", ("$id", target.ToArray()));
+            targetStored = targetRow is not null;
             var foreign = targetRow is not null && !targetRow.AsSpan().SequenceEqual(author);
             if (!foreign && targetKind != (long)RecordKind.Retraction)
             {
@@ -296,7 +309,11 @@ public sealed class RecordStore : IDisposable
 
         var now = Now();
         // A payload whose retraction arrived first, or that has already expired, is never written.
-        var pendingReason = header.Kind == RecordKind.Retraction ? null : PendingRetractionReason(tx, record.Id, author);
+        var pendingReason = header.Kind == RecordKind.Retraction || batch.PendingRetractions <= 0 ? null : PendingRetractionReason(tx, record.Id, author);
+        if (pendingReason is not null)
+        {
+            batch.PendingRetractions--; // its retraction takes effect now
+        }
         var expired = header.ExpiresUnixMs != 0 && header.ExpiresUnixMs <= now;
         var payload = pendingReason is null && !expired && record.Payload is { } bytes ? bytes : (object)DBNull.Value;
         Execute(tx, """
@@ -327,6 +344,10 @@ public sealed class RecordStore : IDisposable
 
         if (retractTarget is { } t)
         {
+            if (!targetStored)
+            {
+                batch.PendingRetractions++; // waits for its target
+            }
             var reason = RetractionReason(record);
             Execute(tx, "INSERT OR IGNORE INTO retractions (target_id, retraction_id, author, reason) VALUES ($t, $r, $a, $why)",
                 ("$t", t.ToArray()), ("$r", record.Id.ToArray()), ("$a", author), ("$why", reason));
@@ -335,9 +356,9 @@ public sealed class RecordStore : IDisposable
         return new(record.Id, StoreStatus.Stored, null);
     }
 
-    private void WriteHeads(SqliteTransaction tx, BatchHeads heads)
+    private void WriteHeads(SqliteTransaction tx, BatchState batch)
     {
-        foreach (var ((author, channel), head) in heads.Chains)
+        foreach (var ((author, channel), head) in batch.Chains)
         {
             if (!head.Moved)
             {
@@ -390,6 +411,14 @@ public sealed class RecordStore : IDisposable
         {
             Execute(tx, "UPDATE records SET payload = $b WHERE id = $id AND payload IS NULL AND purged_ms IS NULL",
                 ("$b", record.Payload), ("$id", record.Id.ToArray()));
+        }
+    }
+
+    private long CountPendingRetractions()
+    {
+        lock (_gate)
+        {
+            return ScalarLong(null, "SELECT count(*) FROM retractions t WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = t.target_id)") ?? 0;
         }
     }
 

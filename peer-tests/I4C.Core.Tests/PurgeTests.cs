@@ -254,6 +254,47 @@ public sealed class PurgeTests : IDisposable
     }
 
     [Fact]
+    public void Insert_RetractionBeforeItsTarget_StoreReopenedInBetween_TargetArrivesWithoutPayload()
+    {
+        // Arrange: the store counts retractions waiting for their target and skips the lookup while there
+        // are none; the count must come back from the file after a restart.
+        using var recipient = NodeIdentity.Create();
+        var target = _author.Write(TestRecords.AdvisoryDraft("for one city", Tlp.Amber) with { Audience = [recipient.Id] });
+        var retraction = _author.Write(TestRecords.RetractionDraft(target.Id, "sent to the wrong city"));
+        Store.Insert(retraction);
+        _store!.Dispose();
+        _store = null;
+
+        // Act
+        var targetOutcome = Store.Insert(target);
+
+        // Assert
+        Assert.Equal(StoreStatus.Stored, targetOutcome.Status);
+        var stored = Store.Get(target.Id)!;
+        Assert.Null(stored.Payload);
+        Assert.Contains("sent to the wrong city", stored.PurgeReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InsertBatch_RetractionAndThenItsTargetInOneBatch_TargetStoredWithoutPayloadAndALaterRecordKeepsItsOwn()
+    {
+        // Arrange
+        using var recipient = NodeIdentity.Create();
+        var target = _author.Write(TestRecords.AdvisoryDraft("for one city", Tlp.Amber) with { Audience = [recipient.Id] });
+        var retraction = _author.Write(TestRecords.RetractionDraft(target.Id, "wrong city"));
+        var later = _author.Write(TestRecords.AdvisoryDraft("still valid", Tlp.Amber) with { Audience = [recipient.Id] });
+
+        // Act: the retraction (mesh channel) first, then the target and its successor (their own channel).
+        var outcomes = Store.InsertBatch([retraction, target, later]);
+
+        // Assert
+        Assert.All(outcomes, o => Assert.Equal(StoreStatus.Stored, o.Status));
+        Assert.Null(Store.Get(target.Id)!.Payload);
+        Assert.NotNull(Store.Get(later.Id)!.Payload);
+        Assert.False(Store.Get(later.Id)!.IsPurged);
+    }
+
+    [Fact]
     public void Insert_ForeignRetractionBeforeTheTarget_DoesNotPurgeTheTarget()
     {
         // Arrange
