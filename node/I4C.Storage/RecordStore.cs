@@ -3,6 +3,7 @@ using I4C.Core.Identity;
 using I4C.Core.Records;
 using I4C.Protocol.V1;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace I4C.Storage;
 
@@ -79,6 +80,9 @@ public sealed class RecordStore : IDisposable
     // stored), or more: never fewer. While it is zero, storing a record skips the per-record query
     // for a retraction waiting for it. Under _gate; moves only when a transaction commits.
     private long _pendingRetractions;
+
+    // The prepared insert of a record's row (InsertRecordRow); under _gate, finalized before the connection closes.
+    private sqlite3_stmt? _insertRecord;
 
     private RecordStore(SqliteConnection connection, TimeProvider time)
     {
@@ -315,14 +319,7 @@ public sealed class RecordStore : IDisposable
             batch.PendingRetractions--; // its retraction takes effect now
         }
         var expired = header.ExpiresUnixMs != 0 && header.ExpiresUnixMs <= now;
-        var payload = pendingReason is null && !expired && record.Payload is { } bytes ? bytes : (object)DBNull.Value;
-        Execute(tx, """
-            INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms, payload)
-            VALUES ($id, $a, $c, $s, $k, $t, $cr, $ex, $h, $g, $r, $p)
-            """,
-            ("$id", record.Id.ToArray()), ("$a", author), ("$c", channel), ("$s", (long)header.Seq), ("$k", (long)header.Kind),
-            ("$t", (long)header.Tlp), ("$cr", header.CreatedUnixMs), ("$ex", header.ExpiresUnixMs), ("$h", record.HeaderBytes),
-            ("$g", record.Signature), ("$r", now), ("$p", payload));
+        InsertRecordRow(record, now, pendingReason is null && !expired ? record.Payload : null);
 
         if (!head.Moved)
         {
@@ -354,6 +351,71 @@ public sealed class RecordStore : IDisposable
             MarkPurged(tx, t, now, "retracted: " + reason);
         }
         return new(record.Id, StoreStatus.Stored, null);
+    }
+
+    private const string InsertRecordSql = """
+        INSERT INTO records (id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms, payload)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+        """;
+
+    /// <summary>
+    /// Writes a record's row, in the transaction open on the connection (call under _gate). The one
+    /// statement run for every stored record goes through SQLitePCL's raw API: Microsoft.Data.Sqlite
+    /// looks each parameter up by name, builds a data reader and checks the transaction on every
+    /// execution, about a fifth of the store's time per record in a profile. Blobs are bound as
+    /// SQLITE_TRANSIENT (SQLite copies them). A failure (a constraint, a full disk) throws the same
+    /// <see cref="SqliteException"/> the command would have, and the caller's transaction rolls back.
+    /// </summary>
+    private void InsertRecordRow(ValidatedRecord record, long receivedMs, byte[]? payload)
+    {
+        var db = _connection.Handle ?? throw new InvalidOperationException("the store's connection is closed.");
+        if (_insertRecord is null)
+        {
+            ThrowOnError(db, raw.sqlite3_prepare_v2(db, InsertRecordSql, out var prepared));
+            _insertRecord = prepared;
+        }
+        var statement = _insertRecord;
+        var header = record.Header;
+        try
+        {
+            raw.sqlite3_bind_blob(statement, 1, record.Id.Span);
+            raw.sqlite3_bind_blob(statement, 2, header.Author.Span);
+            raw.sqlite3_bind_blob(statement, 3, header.Channel.Span);
+            raw.sqlite3_bind_int64(statement, 4, (long)header.Seq);
+            raw.sqlite3_bind_int64(statement, 5, (long)header.Kind);
+            raw.sqlite3_bind_int64(statement, 6, (long)header.Tlp);
+            raw.sqlite3_bind_int64(statement, 7, header.CreatedUnixMs);
+            raw.sqlite3_bind_int64(statement, 8, header.ExpiresUnixMs);
+            raw.sqlite3_bind_blob(statement, 9, record.HeaderBytes);
+            raw.sqlite3_bind_blob(statement, 10, record.Signature);
+            raw.sqlite3_bind_int64(statement, 11, receivedMs);
+            if (payload is null)
+            {
+                raw.sqlite3_bind_null(statement, 12);
+            }
+            else
+            {
+                raw.sqlite3_bind_blob(statement, 12, payload);
+            }
+            var rc = raw.sqlite3_step(statement);
+            if (rc != raw.SQLITE_DONE)
+            {
+                ThrowOnError(db, rc);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+            raw.sqlite3_clear_bindings(statement);
+        }
+    }
+
+    private static void ThrowOnError(sqlite3 db, int rc)
+    {
+        if (rc != raw.SQLITE_OK && rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
+        {
+            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(db).utf8_to_string()}'.", rc, raw.sqlite3_extended_errcode(db));
+        }
     }
 
     private void WriteHeads(SqliteTransaction tx, BatchState batch)
@@ -1022,6 +1084,8 @@ public sealed class RecordStore : IDisposable
                 command.Dispose();
             }
             _commands.Clear();
+            _insertRecord?.Dispose();
+            _insertRecord = null;
             _connection.Dispose();
         }
     }

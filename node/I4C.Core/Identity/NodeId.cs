@@ -12,18 +12,18 @@ public sealed class NodeId : IEquatable<NodeId>
 {
     public const int KeyLength = 32;
     private readonly byte[] _key;
+    private string? _text;
 
-    private NodeId(byte[] key)
-    {
-        _key = key;
-        Text = Base32.Encode(key).ToLowerInvariant();
-    }
+    private NodeId(byte[] key) => _key = key;
 
     /// <summary>The 32-byte Ed25519 public key.</summary>
     public ReadOnlySpan<byte> PublicKey => _key;
 
-    /// <summary>The 52-character lower-case base32 text form.</summary>
-    public string Text { get; }
+    /// <summary>
+    /// The 52-character lower-case base32 text form. Made on first use: every received record carries
+    /// its author's id, and most are compared by key, never printed.
+    /// </summary>
+    public string Text => _text ??= Base32.Encode(_key).ToLowerInvariant();
 
     /// <summary>A short human fingerprint, e.g. <c>K7QD-3MZB-XW2A-4FTE</c>: base32 of the first 80 bits of SHA-256("I4C-FINGERPRINT-V1" || key).</summary>
     public string Fingerprint
