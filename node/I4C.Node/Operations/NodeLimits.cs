@@ -214,7 +214,9 @@ public sealed class NodeLimits
         next ??= [];
         if (!next.TryGetValue(chain, out var expected))
         {
+            // Once per chain per batch, also when the batch's first record of the chain is not the next one.
             expected = _store.GetHead(record.Author, record.Channel).Seq + 1;
+            next[chain] = expected;
         }
         // Chains are stored without gaps, so the record one past the head is never already held.
         if (record.Seq != expected)
