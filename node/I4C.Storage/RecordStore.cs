@@ -203,7 +203,7 @@ public sealed class RecordStore : IDisposable
                     outcomes[i] = InsertOne(records[i], transaction, batch);
                 }
                 WriteHeads(transaction, batch);
-                Commit(transaction);
+                Commit(transaction, records.Sum(r => (long)r.HeaderBytes.Length + r.Signature.Length + (r.Payload?.Length ?? 0)));
                 _pendingRetractions = batch.PendingRetractions;
             }
             finally
@@ -1052,11 +1052,11 @@ public sealed class RecordStore : IDisposable
         return result is DBNull ? null : result;
     }
 
-    /// <summary>Commits and lets the checkpointer know there is something to copy.</summary>
-    private void Commit(SqliteTransaction tx)
+    /// <summary>Commits and lets the checkpointer know there is something to copy (about <paramref name="bytes"/> of records).</summary>
+    private void Commit(SqliteTransaction tx, long bytes = 0)
     {
         tx.Commit();
-        _checkpointer?.Nudge();
+        _checkpointer?.Nudge(bytes);
     }
 
     /// <summary>Checkpoints the background checkpointer has run, and what the last one found (for tests and diagnostics).</summary>

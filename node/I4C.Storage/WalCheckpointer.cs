@@ -7,16 +7,24 @@ namespace I4C.Storage;
 /// and thread, so the store's writer does not. With SQLite's automatic checkpoint alone, the commit
 /// that takes the WAL past its threshold copies the whole log and waits for two flushes to disk
 /// before it returns: during a catch-up that stalled the store stage (and with it the link) for
-/// a fifth of the time. Here each write nudges this thread, which runs a PASSIVE checkpoint at
-/// most every <see cref="Interval"/>: it copies what is committed, never waits for the writer or
-/// readers, and once it has copied everything the writer's next transaction starts the log from
-/// the beginning again. The writer's own automatic checkpoint stays as the bound on the log's size
-/// (it finds little left to copy when this thread keeps up).
+/// a fifth of the time. Here each commit nudges this thread with about how many bytes it wrote; it
+/// runs a PASSIVE checkpoint once <see cref="BytesThreshold"/> have been committed since the last
+/// one (checking every <see cref="Interval"/>), or <see cref="IdleDelay"/> after the first commit
+/// it has not copied yet, whichever comes first. A checkpoint copies what is committed, never
+/// waits for the writer or readers, and once it has copied everything the writer's next
+/// transaction starts the log from the beginning again. The writer's own automatic checkpoint
+/// stays as the bound on the log's size (it finds little left to copy when this thread keeps up).
 /// </summary>
 internal sealed class WalCheckpointer : IDisposable
 {
-    /// <summary>Least time between two checkpoints: writes in between are copied together.</summary>
+    /// <summary>How often a pending checkpoint checks whether enough has been committed.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Committed bytes that make a checkpoint run at the next <see cref="Interval"/>: a catch-up's batches are copied every few frames.</summary>
+    public const long BytesThreshold = 4 * 1024 * 1024;
+
+    /// <summary>The longest a commit waits to be copied: a trickle of small commits (a mesh's records as they are published) is copied about once a second, not after each one.</summary>
+    public static readonly TimeSpan IdleDelay = TimeSpan.FromSeconds(1);
 
     private readonly string _path;
     private readonly Thread _thread;
@@ -24,6 +32,7 @@ internal sealed class WalCheckpointer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private SqliteConnection? _connection;
     private int _nudged;
+    private long _pendingBytes;
     private long _checkpoints;
 
     public WalCheckpointer(string path)
@@ -42,9 +51,10 @@ internal sealed class WalCheckpointer : IDisposable
     /// <summary>Why the last checkpoint failed, if it did (the next nudge tries again; the writer's automatic checkpoint still bounds the log).</summary>
     public string? LastError { get; private set; }
 
-    /// <summary>Something was committed: checkpoint soon. Never blocks.</summary>
-    public void Nudge()
+    /// <summary>Something was committed (about <paramref name="bytes"/> of records; 0 when unknown or small): checkpoint soon. Never blocks.</summary>
+    public void Nudge(long bytes)
     {
+        Interlocked.Add(ref _pendingBytes, bytes);
         if (Interlocked.Exchange(ref _nudged, 1) == 0)
         {
             try
@@ -65,9 +75,15 @@ internal sealed class WalCheckpointer : IDisposable
             while (true)
             {
                 _signal.Wait(token);
-                // Let the writes of the next moment gather, then copy them in one go.
-                token.WaitHandle.WaitOne(Interval);
-                token.ThrowIfCancellationRequested();
+                // Let the commits of the next moment gather, then copy them in one go.
+                var deadline = Environment.TickCount64 + (long)IdleDelay.TotalMilliseconds;
+                do
+                {
+                    token.WaitHandle.WaitOne(Interval);
+                    token.ThrowIfCancellationRequested();
+                }
+                while (Interlocked.Read(ref _pendingBytes) < BytesThreshold && Environment.TickCount64 < deadline);
+                Interlocked.Exchange(ref _pendingBytes, 0);
                 Volatile.Write(ref _nudged, 0);
                 CheckpointOnce();
             }

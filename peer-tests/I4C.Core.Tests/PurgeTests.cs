@@ -34,6 +34,13 @@ public sealed class PurgeTests : IDisposable
         _dir.Dispose();
     }
 
+    /// <summary>An AMBER advisory for one recipient (its own channel) and the author's retraction of it (on the mesh channel).</summary>
+    private (ValidatedRecord Target, ValidatedRecord Retraction) RestrictedTargetAndItsRetraction(NodeId recipient, string reason)
+    {
+        var target = _author.Write(TestRecords.AdvisoryDraft("for one city", Tlp.Amber) with { Audience = [recipient] });
+        return (target, _author.Write(TestRecords.RetractionDraft(target.Id, reason)));
+    }
+
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 
     private bool CanaryOnDisk(byte[] canary) =>
@@ -236,8 +243,7 @@ public sealed class PurgeTests : IDisposable
     {
         // Arrange: the target is on a restricted channel, the retraction on the mesh channel.
         using var recipient = NodeIdentity.Create();
-        var target = _author.Write(TestRecords.AdvisoryDraft("for one city", Tlp.Amber) with { Audience = [recipient.Id] });
-        var retraction = _author.Write(TestRecords.RetractionDraft(target.Id, "sent to the wrong city"));
+        var (target, retraction) = RestrictedTargetAndItsRetraction(recipient.Id, "sent to the wrong city");
         Assert.False(retraction.Channel.SequenceEqual(target.Channel));
 
         // Act
@@ -259,8 +265,7 @@ public sealed class PurgeTests : IDisposable
         // Arrange: the store counts retractions waiting for their target and skips the lookup while there
         // are none; the count must come back from the file after a restart.
         using var recipient = NodeIdentity.Create();
-        var target = _author.Write(TestRecords.AdvisoryDraft("for one city", Tlp.Amber) with { Audience = [recipient.Id] });
-        var retraction = _author.Write(TestRecords.RetractionDraft(target.Id, "sent to the wrong city"));
+        var (target, retraction) = RestrictedTargetAndItsRetraction(recipient.Id, "sent to the wrong city");
         Store.Insert(retraction);
         _store!.Dispose();
         _store = null;
@@ -280,8 +285,7 @@ public sealed class PurgeTests : IDisposable
     {
         // Arrange
         using var recipient = NodeIdentity.Create();
-        var target = _author.Write(TestRecords.AdvisoryDraft("for one city", Tlp.Amber) with { Audience = [recipient.Id] });
-        var retraction = _author.Write(TestRecords.RetractionDraft(target.Id, "wrong city"));
+        var (target, retraction) = RestrictedTargetAndItsRetraction(recipient.Id, "wrong city");
         var later = _author.Write(TestRecords.AdvisoryDraft("still valid", Tlp.Amber) with { Audience = [recipient.Id] });
 
         // Act: the retraction (mesh channel) first, then the target and its successor (their own channel).
