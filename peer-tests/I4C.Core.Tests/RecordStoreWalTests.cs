@@ -126,6 +126,38 @@ public sealed class RecordStoreWalTests : IDisposable
         Assert.Equal(50, reopened.Count());
     }
 
+    [Fact]
+    public void InsertBatch_RowInsertFailsMidBatch_SqliteErrorNothingOfTheBatchStoredAndTheStoreKeepsWorking()
+    {
+        // Arrange: a trigger (added on a second connection) makes SQLite refuse the third record's row,
+        // as a full disk or an I/O error would, in the middle of the batch.
+        using var store = RecordStore.Open(_path, _time);
+        var records = Enumerable.Range(1, 4).Select(i => _author.Write(TestRecords.AdvisoryDraft($"r{i}"))).ToList();
+        using (var other = RecordStore.OpenConnection(_path))
+        {
+            using var command = other.CreateCommand();
+            command.CommandText = "CREATE TRIGGER refuse_third BEFORE INSERT ON records WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;";
+            command.ExecuteNonQuery();
+        }
+
+        // Act
+        var error = Assert.Throws<SqliteException>(() => store.InsertBatch(records, durable: false));
+
+        // Assert: the error says what SQLite said, the whole batch rolled back, and once the cause is
+        // gone the same batch (and the prepared insert with it) works.
+        Assert.Contains("refused by the test", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, store.Count());
+        Assert.Equal(0UL, store.GetHead(_author.Id, Channels.Mesh).Seq);
+        using (var other = RecordStore.OpenConnection(_path))
+        {
+            using var command = other.CreateCommand();
+            command.CommandText = "DROP TRIGGER refuse_third";
+            command.ExecuteNonQuery();
+        }
+        Assert.All(store.InsertBatch(records, durable: false), o => Assert.Equal(StoreStatus.Stored, o.Status));
+        Assert.Equal(4, store.Count());
+    }
+
     private static bool WaitUntilCopied(RecordStore store)
     {
         var deadline = DateTime.UtcNow + CatchUpTimeout;
