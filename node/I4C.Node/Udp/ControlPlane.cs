@@ -65,7 +65,7 @@ internal sealed class ControlPlane : IDisposable
         _listener.NetworkReceiveEvent += OnReceive;
         _listener.NetworkLatencyUpdateEvent += (peer, latency) =>
         {
-            if (_byPeerId.TryGetValue(peer.Id, out var id) && _sessions.TryGetValue(id, out var session))
+            if (_byPeerId.TryGetValue(peer.Id, out var id) && _sessions.TryGetValue(id, out var session) && ReferenceEquals(session.NetPeer, peer))
             {
                 session.RttMs = latency;
             }
@@ -257,11 +257,16 @@ internal sealed class ControlPlane : IDisposable
 
     private void OnPeerDisconnected(NetPeer peer, DisconnectInfo info)
     {
-        if (!_byPeerId.TryRemove(peer.Id, out var id))
+        // LiteNetLib hands a closed peer's id to the next connection, and its events run on more than
+        // one thread: the end of a replaced session (both sides dialed, or the peer dialed again) can be
+        // reported after its successor, with the same id, registered. Only the current session's own
+        // NetPeer ends it; a stale one changes nothing (it would leave a live link without UDP).
+        if (!_byPeerId.TryGetValue(peer.Id, out var id) || !_sessions.TryGetValue(id, out var session) || !ReferenceEquals(session.NetPeer, peer))
         {
             return;
         }
-        if (_sessions.TryGetValue(id, out var session) && session.NetPeer.Id == peer.Id && _sessions.TryRemove(id, out _))
+        _byPeerId.TryRemove(new KeyValuePair<int, NodeId>(peer.Id, id));
+        if (_sessions.TryRemove(new KeyValuePair<NodeId, Session>(id, session)))
         {
             session.Crypto.Dispose();
         }
