@@ -129,6 +129,43 @@ public static class Migrations
         CREATE INDEX audit_ranges_chain ON audit_ranges (author, channel, to_seq);
         CREATE INDEX audit_ranges_time ON audit_ranges (sent_ms);
         """,
+        // 8: records are found by id through an index of the id's first 8 bytes instead of the whole
+        // 32-byte id. Ids are SHA-256 values, so every stored record lands on a random page of that
+        // index: storing a batch of a catch-up rewrote most of the index's pages, in the log and again
+        // at the checkpoint, more bytes than the records themselves. The index of 8-byte prefixes is
+        // about a third as large. The id keeps no UNIQUE constraint of its own: a record's id is the
+        // hash of its header, which names its (author, channel, seq), and that triple is UNIQUE, so two
+        // rows cannot share an id. Lookups say "substr(id, 1, 8) = substr($id, 1, 8) AND id = $id".
+        // SQLite cannot drop a primary key in place: the table is rebuilt, rowids kept (the feed
+        // orders by them), and its other indexes made again.
+        """
+        CREATE TABLE records_v8 (
+            id           BLOB NOT NULL,
+            author       BLOB NOT NULL,
+            channel      BLOB NOT NULL,
+            seq          INTEGER NOT NULL,
+            kind         INTEGER NOT NULL,
+            tlp          INTEGER NOT NULL,
+            created_ms   INTEGER NOT NULL,
+            expires_ms   INTEGER NOT NULL,
+            header       BLOB NOT NULL,
+            signature    BLOB NOT NULL,
+            received_ms  INTEGER NOT NULL,
+            purged_ms    INTEGER,
+            purge_reason TEXT,
+            payload      BLOB,
+            UNIQUE (author, channel, seq)
+        );
+        INSERT INTO records_v8 (rowid, id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms, purged_ms, purge_reason, payload)
+            SELECT rowid, id, author, channel, seq, kind, tlp, created_ms, expires_ms, header, signature, received_ms, purged_ms, purge_reason, payload
+            FROM records ORDER BY rowid;
+        DROP TABLE records;
+        ALTER TABLE records_v8 RENAME TO records;
+        CREATE INDEX records_id ON records (substr(id, 1, 8));
+        CREATE INDEX records_kind_tlp ON records (kind, tlp);
+        CREATE INDEX records_expiry ON records (expires_ms) WHERE expires_ms > 0 AND purged_ms IS NULL;
+        CREATE INDEX records_kind_author ON records (kind, author, seq);
+        """,
     ];
 
     public static int Latest => Steps.Count;

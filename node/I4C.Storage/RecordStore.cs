@@ -301,8 +301,8 @@ public sealed class RecordStore : IDisposable
             // see later or never (another channel). Refusing the record would make the outcome
             // depend on arrival order and block the author's chain on this node only, so a
             // retraction of another author's record, or of a retraction, is stored without effect.
-            var targetRow = ScalarBlob(tx, "SELECT author FROM records WHERE id = $id", ("$id", target.ToArray()));
-            var targetKind = ScalarLong(tx, "SELECT kind FROM records WHERE id = $id", ("$id", target.ToArray()));
+            var targetRow = ScalarBlob(tx, "SELECT author FROM records WHERE " + IdIs("id", "$id"), ("$id", target.ToArray()));
+            var targetKind = ScalarLong(tx, "SELECT kind FROM records WHERE " + IdIs("id", "$id"), ("$id", target.ToArray()));
             targetStored = targetRow is not null;
             var foreign = targetRow is not null && !targetRow.AsSpan().SequenceEqual(author);
             if (!foreign && targetKind != (long)RecordKind.Retraction)
@@ -461,7 +461,7 @@ public sealed class RecordStore : IDisposable
         {
             return;
         }
-        var purged = ScalarLong(tx, "SELECT purged_ms FROM records WHERE id = $id", ("$id", record.Id.ToArray()));
+        var purged = ScalarLong(tx, "SELECT purged_ms FROM records WHERE " + IdIs("id", "$id"), ("$id", record.Id.ToArray()));
         var expires = record.Header.ExpiresUnixMs;
         if (purged is null && expires != 0 && expires <= Now())
         {
@@ -471,7 +471,7 @@ public sealed class RecordStore : IDisposable
         }
         if (purged is null)
         {
-            Execute(tx, "UPDATE records SET payload = $b WHERE id = $id AND payload IS NULL AND purged_ms IS NULL",
+            Execute(tx, "UPDATE records SET payload = $b WHERE " + IdIs("id", "$id") + " AND payload IS NULL AND purged_ms IS NULL",
                 ("$b", record.Payload), ("$id", record.Id.ToArray()));
         }
     }
@@ -480,7 +480,7 @@ public sealed class RecordStore : IDisposable
     {
         lock (_gate)
         {
-            return ScalarLong(null, "SELECT count(*) FROM retractions t WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = t.target_id)") ?? 0;
+            return ScalarLong(null, "SELECT count(*) FROM retractions t WHERE NOT EXISTS (SELECT 1 FROM records r WHERE " + IdIs("r.id", "t.target_id") + ")") ?? 0;
         }
     }
 
@@ -489,7 +489,7 @@ public sealed class RecordStore : IDisposable
 
     /// <summary>Drops a record's payload (secure_delete overwrites its bytes in the file) and marks it purged; a purged record stays as it is.</summary>
     private void MarkPurged(SqliteTransaction tx, RecordId id, long now, string reason) =>
-        Execute(tx, "UPDATE records SET purged_ms = $t, purge_reason = $r, payload = NULL WHERE id = $id AND purged_ms IS NULL",
+        Execute(tx, "UPDATE records SET purged_ms = $t, purge_reason = $r, payload = NULL WHERE " + IdIs("id", "$id") + " AND purged_ms IS NULL",
             ("$t", now), ("$r", reason), ("$id", id.ToArray()));
 
     /// <summary>The head (highest seq and its id) of an author's chain on a channel; (0, default) when empty.</summary>
@@ -601,7 +601,7 @@ public sealed class RecordStore : IDisposable
     {
         lock (_gate)
         {
-            return ScalarLong(null, "SELECT 1 FROM records WHERE id = $id", ("$id", id.ToArray())) is not null;
+            return ScalarLong(null, "SELECT 1 FROM records WHERE " + IdIs("id", "$id"), ("$id", id.ToArray())) is not null;
         }
     }
 
@@ -662,11 +662,11 @@ public sealed class RecordStore : IDisposable
     {
         lock (_gate)
         {
-            return Query(SelectRecord + " WHERE r.id = $id", ("$id", id.ToArray())).FirstOrDefault();
+            return Query(SelectRecord + " WHERE " + IdIs("r.id", "$id"), ("$id", id.ToArray())).FirstOrDefault();
         }
     }
 
-    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>): a range scan on the primary key.</summary>
+    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>): a range scan on the id index.</summary>
     public IReadOnlyList<RecordId> FindByPrefix(string hexPrefix, int max = 2)
     {
         ArgumentNullException.ThrowIfNull(hexPrefix);
@@ -688,9 +688,15 @@ public sealed class RecordStore : IDisposable
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
+            // The index holds the ids' first 8 bytes, which order as the ids do (a prefix of each):
+            // the range is bounded on the prefix for the index and exactly on the id as a filter.
             command.CommandText = carry
-                ? "SELECT id FROM records WHERE id >= $lo ORDER BY id LIMIT $m"
-                : "SELECT id FROM records WHERE id >= $lo AND id < $hi ORDER BY id LIMIT $m";
+                ? "SELECT id FROM records WHERE substr(id, 1, 8) >= substr($lo, 1, 8) AND id >= $lo ORDER BY substr(id, 1, 8), id LIMIT $m"
+                : """
+                  SELECT id FROM records
+                  WHERE substr(id, 1, 8) >= substr($lo, 1, 8) AND substr(id, 1, 8) <= substr($hi, 1, 8) AND id >= $lo AND id < $hi
+                  ORDER BY substr(id, 1, 8), id LIMIT $m
+                  """;
             command.Parameters.AddWithValue("$lo", low);
             if (!carry)
             {
@@ -771,7 +777,7 @@ public sealed class RecordStore : IDisposable
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
-            var live = ScalarBlob(tx, "SELECT id FROM records WHERE id = $id AND purged_ms IS NULL", ("$id", id.ToArray())) is not null;
+            var live = ScalarBlob(tx, "SELECT id FROM records WHERE " + IdIs("id", "$id") + " AND purged_ms IS NULL", ("$id", id.ToArray())) is not null;
             if (live)
             {
                 MarkPurged(tx, id, Now(), reason);
@@ -896,7 +902,7 @@ public sealed class RecordStore : IDisposable
                 : """
                   SELECT r.id, a.peer, r.tlp, r.kind, a.sent_ms
                   FROM records r JOIN audit_ranges a ON a.author = r.author AND a.channel = r.channel AND a.to_seq >= r.seq AND a.from_seq <= r.seq
-                  WHERE r.id = $r AND r.tlp <> $clear
+                  WHERE substr(r.id, 1, 8) = substr($r, 1, 8) AND r.id = $r AND r.tlp <> $clear
                   ORDER BY a.sent_ms DESC, a.rowid DESC LIMIT $l
                   """;
             if (record is { } r)
@@ -978,6 +984,12 @@ public sealed class RecordStore : IDisposable
             return proofs;
         }
     }
+
+    /// <summary>
+    /// The condition that finds a record by id through the records_id index (schema 8), which holds
+    /// the ids' first 8 bytes: SQLite uses an index on an expression only for that very expression.
+    /// </summary>
+    internal static string IdIs(string column, string value) => $"substr({column}, 1, 8) = substr({value}, 1, 8) AND {column} = {value}";
 
     private const string SelectRecord = """
         SELECT r.id, r.header, r.signature, r.payload, r.received_ms, r.purged_ms, r.purge_reason

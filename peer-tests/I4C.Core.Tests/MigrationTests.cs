@@ -203,7 +203,10 @@ public sealed class MigrationTests : IDisposable
             }
             if (oldVersion >= 5)
             {
-                Exec(connection, "INSERT INTO audit (record_id, peer, tlp, kind, sent_ms) VALUES ($r, $p, 2, 1, 4)", ("$r", kept.Id.ToArray()), ("$p", new byte[32]));
+                Exec(connection, oldVersion >= 7
+                    ? "INSERT INTO audit_ranges (peer, author, channel, from_seq, to_seq, sent_ms) VALUES ($p, $a, $c, 1, 1, 4)"
+                    : "INSERT INTO audit (record_id, peer, tlp, kind, sent_ms) VALUES ($r, $p, 2, 1, 4)",
+                    ("$r", kept.Id.ToArray()), ("$p", new byte[32]), ("$a", kept.Author.ToBytes()), ("$c", kept.Channel.ToArray()));
                 Exec(connection, "INSERT INTO receipts_sent (target, type, sent_ms) VALUES ($t, 1, 4)", ("$t", kept.Id.ToArray()));
             }
         }
@@ -241,6 +244,10 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'"));
         Assert.Equal(oldVersion >= 5 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM audit_ranges"));
         Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM records WHERE payload IS NULL"));
+        // Version 8 rebuilt records around an index of the ids' first 8 bytes, rowids (the feed's order) kept.
+        Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM pragma_index_list('records') WHERE origin = 'pk'"));
+        Assert.Equal(4, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'records' AND name IN ('records_id', 'records_kind_tlp', 'records_expiry', 'records_kind_author')"));
+        Assert.Equal([purged.Id, kept.Id], store.Feed(null, null, 10).Select(r => r.Id));
         // The chain goes on after the upgrade.
         Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);
     }
