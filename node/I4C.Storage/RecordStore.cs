@@ -83,6 +83,7 @@ public sealed class RecordStore : IDisposable
 
     // The prepared insert of a record's row (InsertRecordRow); under _gate, finalized before the connection closes.
     private sqlite3_stmt? _insertRecord;
+    private sqlite3_stmt? _rangeRecords;
 
     private RecordStore(SqliteConnection connection, TimeProvider time)
     {
@@ -568,21 +569,72 @@ public sealed class RecordStore : IDisposable
     }
 
     /// <summary>Records of one chain from <paramref name="fromSeq"/> to <paramref name="toSeq"/>, in order, bounded by count and bytes.</summary>
+    private const string RangeSql = """
+        SELECT id, header, signature, payload, received_ms, purged_ms, purge_reason FROM records
+        WHERE author = ?1 AND channel = ?2 AND seq >= ?3 AND seq <= ?4 ORDER BY seq LIMIT ?5
+        """;
+
+    /// <summary>
+    /// Records of one chain from <paramref name="fromSeq"/> to <paramref name="toSeq"/>, in seq order:
+    /// at most <paramref name="maxCount"/>, and no more than <paramref name="maxBytes"/> of header,
+    /// signature and payload (at least one record). What a peer's range request is served from, a
+    /// thousand rows at a time in a catch-up, so it reads through SQLitePCL's raw API, as
+    /// <see cref="InsertRecordRow"/> writes: one prepared statement, each column copied once.
+    /// </summary>
     public IReadOnlyList<StoredRecord> Range(ReadOnlySpan<byte> author, ReadOnlySpan<byte> channel, ulong fromSeq, ulong toSeq, int maxCount, long maxBytes)
     {
-        var sql = SelectRecord + " WHERE r.author = $a AND r.channel = $c AND r.seq >= $f AND r.seq <= $t ORDER BY r.seq LIMIT $l";
-        List<StoredRecord> rows;
+        var rows = new List<StoredRecord>(Math.Clamp(maxCount, 0, 1024));
+        if (maxCount <= 0 || fromSeq > toSeq)
+        {
+            return rows;
+        }
         lock (_gate)
         {
-            rows = Query(sql, ("$a", author.ToArray()), ("$c", channel.ToArray()), ("$f", (long)fromSeq), ("$t", (long)Math.Min(toSeq, long.MaxValue)), ("$l", (long)maxCount));
-        }
-        long bytes = 0;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            bytes += rows[i].HeaderBytes.Length + rows[i].Signature.Length + (rows[i].Payload?.Length ?? 0);
-            if (bytes > maxBytes && i > 0)
+            var db = _connection.Handle ?? throw new InvalidOperationException("the store's connection is closed.");
+            if (_rangeRecords is null)
             {
-                return rows.GetRange(0, i);
+                ThrowOnError(db, raw.sqlite3_prepare_v2(db, RangeSql, out var prepared));
+                _rangeRecords = prepared;
+            }
+            var statement = _rangeRecords;
+            try
+            {
+                raw.sqlite3_bind_blob(statement, 1, author);
+                raw.sqlite3_bind_blob(statement, 2, channel);
+                raw.sqlite3_bind_int64(statement, 3, (long)Math.Min(fromSeq, long.MaxValue));
+                raw.sqlite3_bind_int64(statement, 4, (long)Math.Min(toSeq, long.MaxValue));
+                raw.sqlite3_bind_int64(statement, 5, maxCount);
+                long bytes = 0;
+                int rc;
+                while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+                {
+                    var headerBytes = raw.sqlite3_column_blob(statement, 1).ToArray();
+                    var signature = raw.sqlite3_column_blob(statement, 2).ToArray();
+                    var payload = raw.sqlite3_column_type(statement, 3) == raw.SQLITE_NULL ? null : raw.sqlite3_column_blob(statement, 3).ToArray();
+                    bytes += headerBytes.Length + signature.Length + (payload?.Length ?? 0);
+                    if (bytes > maxBytes && rows.Count > 0)
+                    {
+                        break;
+                    }
+                    rows.Add(new StoredRecord(
+                        RecordId.FromBytes(raw.sqlite3_column_blob(statement, 0)),
+                        headerBytes,
+                        signature,
+                        payload,
+                        RecordHeader.Parser.ParseFrom(headerBytes),
+                        raw.sqlite3_column_int64(statement, 4),
+                        raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 5),
+                        raw.sqlite3_column_type(statement, 6) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 6).utf8_to_string()));
+                }
+                if (rc != raw.SQLITE_ROW)
+                {
+                    ThrowOnError(db, rc);
+                }
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+                raw.sqlite3_clear_bindings(statement);
             }
         }
         return rows;
@@ -1098,6 +1150,8 @@ public sealed class RecordStore : IDisposable
             _commands.Clear();
             _insertRecord?.Dispose();
             _insertRecord = null;
+            _rangeRecords?.Dispose();
+            _rangeRecords = null;
             _connection.Dispose();
         }
     }

@@ -107,6 +107,47 @@ public sealed class RecordStoreBatchTests : IDisposable
     }
 
     [Fact]
+    public void Range_CountBytesAndSeqBounds_OneChainInSeqOrder()
+    {
+        // Arrange: five records of one chain (the third purged), one of another author.
+        var chain = Enumerable.Range(1, 5).Select(i => _first.Write(TestRecords.AdvisoryDraft($"record {i}"))).ToList();
+        Assert.All(_store.InsertBatch(chain), o => Assert.Equal(StoreStatus.Stored, o.Status));
+        Assert.Equal(StoreStatus.Stored, _store.Insert(_second.Write(TestRecords.AdvisoryDraft("another chain"))).Status);
+        Assert.True(_store.Purge(chain[2].Id, "test purge"));
+        var author = _first.Id.ToBytes();
+        var channel = chain[0].Channel.ToArray();
+        long Size(ValidatedRecord r) => r.HeaderBytes.Length + r.Signature.Length + (r.Payload?.Length ?? 0);
+
+        // Act
+        var all = _store.Range(author, channel, 1, ulong.MaxValue, 100, long.MaxValue);
+        var middle = _store.Range(author, channel, 2, 4, 100, long.MaxValue);
+        var two = _store.Range(author, channel, 1, 5, 2, long.MaxValue);
+        var bytesForTwo = _store.Range(author, channel, 1, 5, 100, Size(chain[0]) + Size(chain[1]));
+        var oneOverBudget = _store.Range(author, channel, 4, 5, 100, 1);
+        var none = _store.Range(author, channel, 4, 3, 100, long.MaxValue);
+        var noCount = _store.Range(author, channel, 1, 5, 0, long.MaxValue);
+
+        // Assert
+        Assert.Equal(chain.Select(r => r.Id), all.Select(r => r.Id));
+        Assert.All(all.Zip(chain), p => Assert.Equal(p.Second.HeaderBytes, p.First.HeaderBytes));
+        Assert.All(all.Zip(chain), p => Assert.Equal(p.Second.Signature, p.First.Signature));
+        Assert.All(all.Zip(chain), p => Assert.Equal(p.Second.Seq, p.First.Header.Seq));
+        Assert.Null(all[2].Payload);
+        Assert.Equal("test purge", all[2].PurgeReason);
+        Assert.NotNull(all[2].PurgedUnixMs);
+        Assert.Equal(chain[3].Payload, all[3].Payload);
+        Assert.Null(all[3].PurgedUnixMs);
+        Assert.Null(all[3].PurgeReason);
+        Assert.Equal(_time.GetUtcNow().ToUnixTimeMilliseconds(), all[0].ReceivedUnixMs);
+        Assert.Equal([2UL, 3UL, 4UL], middle.Select(r => r.Header.Seq));
+        Assert.Equal([1UL, 2UL], two.Select(r => r.Header.Seq));
+        Assert.Equal([1UL, 2UL], bytesForTwo.Select(r => r.Header.Seq));
+        Assert.Equal([4UL], oneOverBudget.Select(r => r.Header.Seq)); // at least one record, whatever the budget
+        Assert.Empty(none);
+        Assert.Empty(noCount);
+    }
+
+    [Fact]
     public void EnumerateAll_RecordStoredAheadOfTheScan_IsSeen()
     {
         // Arrange
