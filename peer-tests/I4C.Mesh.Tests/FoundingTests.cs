@@ -42,4 +42,24 @@ public sealed class FoundingTests(ITestOutputHelper output)
 
         await cluster.WaitForStableAsync();
     }
+
+    [Fact]
+    public async Task Adopt_ConnectionPassesAnHourApart_AdoptersDialEachOtherAtOnce()
+    {
+        // Arrange: the connection manager's periodic pass ran once at start (no mesh yet) and would
+        // next run in an hour; only the wake on a roster change can make the adopters dial.
+        var options = new MeshClusterOptions
+        {
+            Mesh = new() { AntiEntropyInterval = TimeSpan.FromMilliseconds(300), ConnectionPassInterval = TimeSpan.FromHours(1) },
+        };
+        await using var cluster = await MeshCluster.StartAsync(3, output, options);
+
+        // Act: FoundAsync waits (Timeouts.Converge) until every adopter has a link.
+        await cluster.FoundAsync();
+
+        // Assert
+        await Retry.Until(() => cluster.Nodes.All(n => n.Sync.Links.Count == 2), Timeouts.Converge, cluster.DescribeState);
+        var record = await cluster[0].PublishAdvisoryAsync("after an adoption that dialed at once");
+        await Retry.Until(() => cluster.Nodes.All(n => n.Node.Store.Get(record.Id) is not null), Timeouts.Converge, cluster.DescribeState);
+    }
 }

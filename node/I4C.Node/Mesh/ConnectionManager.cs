@@ -39,6 +39,7 @@ public sealed class ConnectionManager : BackgroundService
     private readonly Dictionary<string, DialCandidate> _candidates = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private readonly Random _random = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ConnectionManager(LocalNode node, MeshState mesh, SyncEngine engine, PeerScores scores, PeerDialer dialer, NodeOptions options, MeshOptions meshOptions, ILogger<ConnectionManager> logger)
     {
@@ -63,10 +64,14 @@ public sealed class ConnectionManager : BackgroundService
                     link.Close("no longer a member");
                 }
             }
+            Wake(); // a charter adopted or a member admitted: dial now, not at the next pass
         };
     }
 
-    /// <summary>Raised on every loop iteration (about every 100 ms) for periodic upkeep.</summary>
+    /// <summary>Runs the next pass now instead of at the end of the current interval.</summary>
+    private void Wake() => Volatile.Read(ref _wake).TrySetResult();
+
+    /// <summary>Raised on every pass (every <see cref="MeshOptions.ConnectionPassInterval"/>, and at once after a wake) for periodic upkeep.</summary>
     public event Action? Ticked;
 
     /// <summary>Candidates and their state, for `i4c peers`.</summary>
@@ -92,6 +97,7 @@ public sealed class ConnectionManager : BackgroundService
             }
             candidate.Member ??= member;
         }
+        Wake();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -102,6 +108,8 @@ public sealed class ConnectionManager : BackgroundService
         {
             try
             {
+                // Taken before the pass, so that a wake during it runs the next pass at once.
+                var wake = Volatile.Read(ref _wake);
                 if (_mesh.HasMesh)
                 {
                     Ticked?.Invoke();
@@ -113,7 +121,12 @@ public sealed class ConnectionManager : BackgroundService
                         nextTick = time.GetUtcNow() + _meshOptions.AntiEntropyInterval;
                     }
                 }
-                await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken).ConfigureAwait(false);
+                await Task.WhenAny(Task.Delay(_meshOptions.ConnectionPassInterval, time, stoppingToken), wake.Task).ConfigureAwait(false);
+                stoppingToken.ThrowIfCancellationRequested();
+                if (wake.Task.IsCompleted)
+                {
+                    Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wake);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -24,6 +24,13 @@ public sealed record MeshOptions
     /// </summary>
     public int EagerFanout { get; init; } = 4;
 
+    /// <summary>
+    /// Time between two passes of the connection manager (dial to reach the peer target, redial with
+    /// backoff, periodic upkeep). A change of the roster (a charter adopted, a member admitted) or a
+    /// new place to dial runs a pass at once. Default 100 ms.
+    /// </summary>
+    public TimeSpan ConnectionPassInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Time between anti-entropy rounds with a random linked peer. Default 2 s.</summary>
     public TimeSpan AntiEntropyInterval { get; init; } = TimeSpan.FromSeconds(2);
 
