@@ -36,7 +36,7 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
     [Fact]
     public async Task PeerStatingTheDefaultLimit_GetsTheWholeRangeInOneFrame()
     {
-        // Arrange: 600+ records of 1 KiB fit in one frame of at most 1024 records and 2 MiB.
+        // Arrange: 600+ records of 1 KiB fit in one frame of at most MaxBatchRecords (2048) records and 2 MiB.
         await using var lab = await ChainLab.StartAsync(output, (uint)new MeshOptions().MaxBatchRecords);
 
         // Act
@@ -66,7 +66,7 @@ public sealed class BatchLimitTests(ITestOutputHelper output)
         // Act
         await lab.Link.SendAsync(new LinkFrame { Records = oversized });
 
-        // Assert: the node said 1024, refused the 1025-record frame as a whole and lowered the sender's score.
+        // Assert: the node stated its limit, refused the frame one record over it as a whole and lowered the sender's score.
         Assert.Equal((uint)limit, hello.MaxBatchRecords);
         await Retry.Until(() => node.Scores.ScoreOf(lab.Member.Id) < before, Timeouts.Call, "node 0 penalises the oversized batch");
         Assert.True(lab.Cluster.Logs.Has("ProtocolViolation", 0));
