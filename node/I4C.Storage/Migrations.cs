@@ -205,6 +205,31 @@ public static class Migrations
             transaction.Commit();
             ran++;
         }
+        if (ran > 0)
+        {
+            CompactIfMostlyFree(connection);
+        }
         return ran;
+    }
+
+    /// <summary>
+    /// After migrations that dropped or rebuilt a table (6, 7 and 8 do: 8 copies every record), the
+    /// old table's pages stay in the file as free pages, which made the file of an upgraded node about
+    /// twice its size. When more than a quarter of the pages are free, VACUUM rebuilds the file
+    /// compactly (once, right after the upgrade; it needs free disk space about the size of the
+    /// database while it runs).
+    /// </summary>
+    private static void CompactIfMostlyFree(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA freelist_count";
+        var free = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        command.CommandText = "PRAGMA page_count";
+        var pages = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (free * 4 > pages)
+        {
+            command.CommandText = "VACUUM";
+            command.ExecuteNonQuery();
+        }
     }
 }

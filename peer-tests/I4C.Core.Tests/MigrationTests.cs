@@ -253,6 +253,34 @@ public sealed class MigrationTests : IDisposable
     }
 
     [Fact]
+    public void Open_FromVersion7WithManyRecords_RebuildsRecordsAndLeavesNoFileOfFreePages()
+    {
+        // Arrange: a version-7 database holding 400 records of 1 KiB, most of its pages records.
+        var records = Enumerable.Range(0, 400).Select(i => _author.Write(TestRecords.AdvisoryDraft($"record {i} " + new string('x', 900)))).ToList();
+        using (var connection = RecordStore.OpenConnection(_dbPath))
+        {
+            Assert.Equal(7, Migrations.Apply(connection, target: 7));
+            using var tx = connection.BeginTransaction();
+            foreach (var record in records)
+            {
+                InsertRow(connection, record, TestClock.Start.ToUnixTimeMilliseconds(), 7);
+            }
+            tx.Commit();
+        }
+
+        // Act: migration 8 copies every record into a new table and drops the old one.
+        using var store = RecordStore.Open(_dbPath, _time);
+
+        // Assert: the old table's pages are not left as free pages in the file, and every record is there.
+        using var check = RecordStore.OpenConnection(_dbPath);
+        var pages = Scalar(check, "PRAGMA page_count");
+        Assert.True(Scalar(check, "PRAGMA freelist_count") * 4 <= pages, $"{Scalar(check, "PRAGMA freelist_count")} of {pages} pages free");
+        Assert.Equal(400, store.Counts().Total);
+        Assert.All(records, r => Assert.Equal(r.Payload, store.Get(r.Id)!.Payload));
+        Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);
+    }
+
+    [Fact]
     public void Open_AfterMigration_SetsUserVersionToLatest()
     {
         // Arrange
