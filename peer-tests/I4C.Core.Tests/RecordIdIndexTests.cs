@@ -2,7 +2,6 @@ using I4C.Core.Records;
 using I4C.Core.Tests.Support;
 using I4C.Storage;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace I4C.Core.Tests;
 
@@ -15,30 +14,17 @@ namespace I4C.Core.Tests;
 [Trait("Category", "Unit")]
 public sealed class RecordIdIndexTests : IDisposable
 {
-    private readonly FakeTimeProvider _time = TestClock.Create();
-    private readonly TestAuthor _author;
-    private readonly TempDirectory _dir = new();
-    private readonly string _path;
+    private readonly StoreTestFiles _files = new("ids.db");
 
-    public RecordIdIndexTests()
-    {
-        _author = new TestAuthor(new RecordValidator(RecordLimits.Default, _time), _time);
-        _path = _dir.File("ids.db");
-    }
-
-    public void Dispose()
-    {
-        _author.Dispose();
-        _dir.Dispose();
-    }
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public void Schema_RecordsHaveThePrefixIndexAndNoIndexOfTheWholeId()
     {
         // Act
-        using (RecordStore.Open(_path, _time))
+        using (RecordStore.Open(_files.Path, _files.Time))
         {
-            using var connection = RecordStore.OpenConnection(_path);
+            using var connection = RecordStore.OpenConnection(_files.Path);
 
             // Assert: records_id on substr(id, 1, 8); no automatic index (a PRIMARY KEY or UNIQUE) on id alone.
             Assert.Contains("substr(id, 1, 8)", Text(connection, "SELECT sql FROM sqlite_master WHERE name = 'records_id'"));
@@ -61,8 +47,8 @@ public sealed class RecordIdIndexTests : IDisposable
     public void LookupById_UsesTheIdIndex(string what, string sql)
     {
         // Arrange
-        using var store = RecordStore.Open(_path, _time);
-        using var connection = RecordStore.OpenConnection(_path);
+        using var store = RecordStore.Open(_files.Path, _files.Time);
+        using var connection = RecordStore.OpenConnection(_files.Path);
 
         // Act
         var plan = Column(connection, "EXPLAIN QUERY PLAN " + sql, ("$id", new byte[32]));
@@ -76,11 +62,11 @@ public sealed class RecordIdIndexTests : IDisposable
     public void FindByPrefix_EveryPrefixLength_FindsExactlyTheIdsThatStartWithIt()
     {
         // Arrange: 300 records, and prefixes of 1 to 20 hex digits (across the index's 16) taken from stored ids and from nothing stored.
-        using var store = RecordStore.Open(_path, _time);
+        using var store = RecordStore.Open(_files.Path, _files.Time);
         var ids = new List<string>();
         for (var i = 0; i < 300; i++)
         {
-            var record = _author.Write(TestRecords.AdvisoryDraft($"record {i}"));
+            var record = _files.Author.Write(TestRecords.AdvisoryDraft($"record {i}"));
             Assert.Equal(StoreStatus.Stored, store.Insert(record).Status);
             ids.Add(record.Id.ToString());
         }
@@ -108,8 +94,8 @@ public sealed class RecordIdIndexTests : IDisposable
     public void Get_AfterManyRecords_FindsEachByIdAndNothingForAnIdSharingItsFirst8Bytes()
     {
         // Arrange
-        using var store = RecordStore.Open(_path, _time);
-        var records = Enumerable.Range(0, 50).Select(i => _author.Write(TestRecords.AdvisoryDraft($"record {i}"))).ToList();
+        using var store = RecordStore.Open(_files.Path, _files.Time);
+        var records = Enumerable.Range(0, 50).Select(i => _files.Author.Write(TestRecords.AdvisoryDraft($"record {i}"))).ToList();
         Assert.All(store.InsertBatch(records), outcome => Assert.Equal(StoreStatus.Stored, outcome.Status));
         var lookalike = records[17].Id.ToArray();
         lookalike[31] ^= 1;
@@ -126,12 +112,12 @@ public sealed class RecordIdIndexTests : IDisposable
     public void RawInsert_ASecondRowWithAStoredRecordsId_IsRefusedByTheChainConstraint()
     {
         // Arrange: a stored record; its id is the hash of a header that names its (author, channel, seq).
-        var record = _author.Write(TestRecords.AdvisoryDraft("once"));
-        using (var store = RecordStore.Open(_path, _time))
+        var record = _files.Author.Write(TestRecords.AdvisoryDraft("once"));
+        using (var store = RecordStore.Open(_files.Path, _files.Time))
         {
             Assert.Equal(StoreStatus.Stored, store.Insert(record).Status);
         }
-        using var connection = RecordStore.OpenConnection(_path);
+        using var connection = RecordStore.OpenConnection(_files.Path);
         using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO records SELECT * FROM records";
 

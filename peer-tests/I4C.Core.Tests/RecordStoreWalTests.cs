@@ -2,7 +2,6 @@ using I4C.Core.Records;
 using I4C.Core.Tests.Support;
 using I4C.Storage;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace I4C.Core.Tests;
 
@@ -12,30 +11,17 @@ public sealed class RecordStoreWalTests : IDisposable
 {
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly FakeTimeProvider _time = TestClock.Create();
-    private readonly TestAuthor _author;
-    private readonly TempDirectory _dir = new();
-    private readonly string _path;
+    private readonly StoreTestFiles _files = new("wal.db");
 
-    public RecordStoreWalTests()
-    {
-        _author = new TestAuthor(new RecordValidator(RecordLimits.Default, _time), _time);
-        _path = _dir.File("wal.db");
-    }
-
-    public void Dispose()
-    {
-        _author.Dispose();
-        _dir.Dispose();
-    }
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public void Open_NewDatabase_16KiBPagesAndWalBoundOf40MiB()
     {
         // Act
-        using (RecordStore.Open(_path, _time))
+        using (RecordStore.Open(_files.Path, _files.Time))
         {
-            using var connection = RecordStore.OpenConnection(_path);
+            using var connection = RecordStore.OpenConnection(_files.Path);
 
             // Assert
             Assert.Equal(RecordStore.NewDatabasePageSize, Pragma(connection, "page_size"));
@@ -47,7 +33,7 @@ public sealed class RecordStoreWalTests : IDisposable
     public void Open_DatabaseCreatedWith4KiBPages_KeepsThemAndStillStores()
     {
         // Arrange: a database file made the way nodes made them before (SQLite's default page size).
-        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString()))
+        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _files.Path, Pooling = false }.ToString()))
         {
             old.Open();
             using var command = old.CreateCommand();
@@ -56,9 +42,9 @@ public sealed class RecordStoreWalTests : IDisposable
         }
 
         // Act
-        using var store = RecordStore.Open(_path, _time);
-        var outcome = store.Insert(_author.Write(TestRecords.AdvisoryDraft("on 4 KiB pages")));
-        using var connection = RecordStore.OpenConnection(_path);
+        using var store = RecordStore.Open(_files.Path, _files.Time);
+        var outcome = store.Insert(_files.Author.Write(TestRecords.AdvisoryDraft("on 4 KiB pages")));
+        using var connection = RecordStore.OpenConnection(_files.Path);
 
         // Assert
         Assert.Equal(StoreStatus.Stored, outcome.Status);
@@ -71,28 +57,28 @@ public sealed class RecordStoreWalTests : IDisposable
     {
         // Arrange: far below the writer's own checkpoint threshold, so only the background checkpointer copies it.
         var canary = "CANARY-" + Guid.NewGuid().ToString("N");
-        using var store = RecordStore.Open(_path, _time);
+        using var store = RecordStore.Open(_files.Path, _files.Time);
 
         // Act
-        store.InsertBatch([_author.Write(TestRecords.AdvisoryDraft("canary", body: canary))], durable: false);
+        store.InsertBatch([_files.Author.Write(TestRecords.AdvisoryDraft("canary", body: canary))], durable: false);
         var copied = WaitUntilCopied(store);
 
         // Assert
         Assert.True(copied, $"the checkpointer did not copy the log within {CatchUpTimeout.TotalSeconds:0} s: {store.CheckpointerState}");
         Assert.Null(store.CheckpointerState.LastError);
-        Assert.True(FileContains(_path, System.Text.Encoding.UTF8.GetBytes(canary)), "the record's payload is not in the database file while the store is open");
+        Assert.True(FileContains(_files.Path, System.Text.Encoding.UTF8.GetBytes(canary)), "the record's payload is not in the database file while the store is open");
     }
 
     [Fact]
     public void InsertBatch_CheckpointerKeepsUpBetweenBatches_LogStartsOverInsteadOfGrowing()
     {
         // Arrange
-        using var store = RecordStore.Open(_path, _time);
+        using var store = RecordStore.Open(_files.Path, _files.Time);
         long BatchOf(int n)
         {
-            store.InsertBatch([.. Enumerable.Range(0, n).Select(i => _author.Write(TestRecords.AdvisoryDraft($"r{i}", body: new string('x', 1000))))], durable: false);
+            store.InsertBatch([.. Enumerable.Range(0, n).Select(i => _files.Author.Write(TestRecords.AdvisoryDraft($"r{i}", body: new string('x', 1000))))], durable: false);
             Assert.True(WaitUntilCopied(store), $"the checkpointer did not copy the log: {store.CheckpointerState}");
-            return new FileInfo(_path + "-wal").Length;
+            return new FileInfo(_files.Path + "-wal").Length;
         }
         var afterFirst = BatchOf(200);
 
@@ -113,16 +99,16 @@ public sealed class RecordStoreWalTests : IDisposable
     public void Dispose_AfterBackgroundCheckpoints_LogRemovedAndRecordsKept()
     {
         // Arrange
-        var store = RecordStore.Open(_path, _time);
-        store.InsertBatch([.. Enumerable.Range(0, 50).Select(i => _author.Write(TestRecords.AdvisoryDraft($"r{i}")))], durable: false);
+        var store = RecordStore.Open(_files.Path, _files.Time);
+        store.InsertBatch([.. Enumerable.Range(0, 50).Select(i => _files.Author.Write(TestRecords.AdvisoryDraft($"r{i}")))], durable: false);
         Assert.True(WaitUntilCopied(store));
 
         // Act
         store.Dispose();
 
         // Assert: the store's own connection closed last, checkpointed and removed the log.
-        Assert.False(File.Exists(_path + "-wal"), "the WAL file is left after the store closed");
-        using var reopened = RecordStore.Open(_path, _time);
+        Assert.False(File.Exists(_files.Path + "-wal"), "the WAL file is left after the store closed");
+        using var reopened = RecordStore.Open(_files.Path, _files.Time);
         Assert.Equal(50, reopened.Count());
     }
 
@@ -131,9 +117,9 @@ public sealed class RecordStoreWalTests : IDisposable
     {
         // Arrange: a trigger (added on a second connection) makes SQLite refuse the third record's row,
         // as a full disk or an I/O error would, in the middle of the batch.
-        using var store = RecordStore.Open(_path, _time);
-        var records = Enumerable.Range(1, 4).Select(i => _author.Write(TestRecords.AdvisoryDraft($"r{i}"))).ToList();
-        using (var other = RecordStore.OpenConnection(_path))
+        using var store = RecordStore.Open(_files.Path, _files.Time);
+        var records = Enumerable.Range(1, 4).Select(i => _files.Author.Write(TestRecords.AdvisoryDraft($"r{i}"))).ToList();
+        using (var other = RecordStore.OpenConnection(_files.Path))
         {
             using var command = other.CreateCommand();
             command.CommandText = "CREATE TRIGGER refuse_third BEFORE INSERT ON records WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;";
@@ -147,8 +133,8 @@ public sealed class RecordStoreWalTests : IDisposable
         // gone the same batch (and the prepared insert with it) works.
         Assert.Contains("refused by the test", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, store.Count());
-        Assert.Equal(0UL, store.GetHead(_author.Id, Channels.Mesh).Seq);
-        using (var other = RecordStore.OpenConnection(_path))
+        Assert.Equal(0UL, store.GetHead(_files.Author.Id, Channels.Mesh).Seq);
+        using (var other = RecordStore.OpenConnection(_files.Path))
         {
             using var command = other.CreateCommand();
             command.CommandText = "DROP TRIGGER refuse_third";
