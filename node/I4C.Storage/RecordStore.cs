@@ -568,7 +568,6 @@ public sealed class RecordStore : IDisposable
         }
     }
 
-    /// <summary>Records of one chain from <paramref name="fromSeq"/> to <paramref name="toSeq"/>, in order, bounded by count and bytes.</summary>
     private const string RangeSql = """
         SELECT id, header, signature, payload, received_ms, purged_ms, purge_reason FROM records
         WHERE author = ?1 AND channel = ?2 AND seq >= ?3 AND seq <= ?4 ORDER BY seq LIMIT ?5
@@ -951,10 +950,10 @@ public sealed class RecordStore : IDisposable
                   WHERE r.tlp <> $clear
                   ORDER BY a.sent_ms DESC, a.rowid DESC, r.seq DESC LIMIT $l
                   """
-                : """
+                : $"""
                   SELECT r.id, a.peer, r.tlp, r.kind, a.sent_ms
                   FROM records r JOIN audit_ranges a ON a.author = r.author AND a.channel = r.channel AND a.to_seq >= r.seq AND a.from_seq <= r.seq
-                  WHERE substr(r.id, 1, 8) = substr($r, 1, 8) AND r.id = $r AND r.tlp <> $clear
+                  WHERE {IdIs("r.id", "$r")} AND r.tlp <> $clear
                   ORDER BY a.sent_ms DESC, a.rowid DESC LIMIT $l
                   """;
             if (record is { } r)
