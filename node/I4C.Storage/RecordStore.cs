@@ -84,6 +84,11 @@ public sealed class RecordStore : IDisposable
     // The prepared insert of a record's row (InsertRecordRow); under _gate, finalized before the connection closes.
     private sqlite3_stmt? _insertRecord;
     private sqlite3_stmt? _rangeRecords;
+    private sqlite3_stmt? _insertRecentId;
+
+    // Entries in recent_ids, the small tier of the id index (schema 9): counted at open, raised by
+    // each committed batch, and back to zero when a batch moves them into record_ids.
+    private long _recentIds;
 
     private RecordStore(SqliteConnection connection, TimeProvider time)
     {
@@ -95,18 +100,30 @@ public sealed class RecordStore : IDisposable
 
     public int SchemaVersion { get; private set; }
 
+    /// <summary>
+    /// How many ids recent_ids holds before a batch moves them into record_ids (schema 9). Each
+    /// stored batch rewrites the pages of recent_ids it touches (at most about 18 of 16 KiB at this
+    /// size); the move rewrites each page of record_ids at most once for this many records.
+    /// </summary>
+    public const int DefaultRecentIdsLimit = 16_384;
+
+    /// <summary>This store's limit of ids in recent_ids (<see cref="DefaultRecentIdsLimit"/> unless opened with another).</summary>
+    public int RecentIdsLimit { get; private init; } = DefaultRecentIdsLimit;
+
     /// <summary>Opens (creating if needed) the database and applies pending migrations.</summary>
-    public static RecordStore Open(string path, TimeProvider time)
+    public static RecordStore Open(string path, TimeProvider time, int recentIdsLimit = DefaultRecentIdsLimit)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfLessThan(recentIdsLimit, 1);
         var connection = OpenConnection(path);
         try
         {
             Migrations.Apply(connection);
-            var store = new RecordStore(connection, time) { Path = path, SchemaVersion = Migrations.CurrentVersion(connection) };
+            var store = new RecordStore(connection, time) { Path = path, SchemaVersion = Migrations.CurrentVersion(connection), RecentIdsLimit = recentIdsLimit };
             store.RebuildHeadsIfMissing();
             store._pendingRetractions = store.CountPendingRetractions();
+            store._recentIds = store.ScalarLong(null, "SELECT count(*) FROM recent_ids") ?? 0;
             if (store.ScalarText("PRAGMA journal_mode") == "wal")
             {
                 store._checkpointer = new WalCheckpointer(path);
@@ -204,8 +221,15 @@ public sealed class RecordStore : IDisposable
                     outcomes[i] = InsertOne(records[i], transaction, batch);
                 }
                 WriteHeads(transaction, batch);
+                var recentIds = _recentIds + outcomes.Count(o => o.Status == StoreStatus.Stored);
+                if (recentIds >= RecentIdsLimit)
+                {
+                    MoveRecentIds(transaction);
+                    recentIds = 0;
+                }
                 Commit(transaction, records.Sum(r => (long)r.HeaderBytes.Length + r.Signature.Length + (r.Payload?.Length ?? 0)));
                 _pendingRetractions = batch.PendingRetractions;
+                _recentIds = recentIds;
             }
             finally
             {
@@ -409,6 +433,43 @@ public sealed class RecordStore : IDisposable
             raw.sqlite3_reset(statement);
             raw.sqlite3_clear_bindings(statement);
         }
+        InsertRecentId(db, record.Id);
+    }
+
+    /// <summary>
+    /// Enters a just-inserted record (the connection's last insert) in recent_ids, the small tier of
+    /// the id index, in the same transaction as its row.
+    /// </summary>
+    private void InsertRecentId(sqlite3 db, RecordId id)
+    {
+        if (_insertRecentId is null)
+        {
+            ThrowOnError(db, raw.sqlite3_prepare_v2(db, "INSERT INTO recent_ids (prefix, rec) VALUES (?1, ?2)", out var prepared));
+            _insertRecentId = prepared;
+        }
+        var statement = _insertRecentId;
+        try
+        {
+            raw.sqlite3_bind_blob(statement, 1, id.Span[..IdPrefixBytes]);
+            raw.sqlite3_bind_int64(statement, 2, raw.sqlite3_last_insert_rowid(db));
+            var rc = raw.sqlite3_step(statement);
+            if (rc != raw.SQLITE_DONE)
+            {
+                ThrowOnError(db, rc);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+            raw.sqlite3_clear_bindings(statement);
+        }
+    }
+
+    /// <summary>Moves every entry of recent_ids into record_ids, in prefix order (one pass over the large table's pages).</summary>
+    private void MoveRecentIds(SqliteTransaction tx)
+    {
+        Execute(tx, "INSERT INTO record_ids (prefix, rec) SELECT prefix, rec FROM recent_ids ORDER BY prefix, rec");
+        Execute(tx, "DELETE FROM recent_ids");
     }
 
     private static void ThrowOnError(sqlite3 db, int rc)
@@ -717,7 +778,7 @@ public sealed class RecordStore : IDisposable
         }
     }
 
-    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>): a range scan on the id index.</summary>
+    /// <summary>Ids that start with the given hex prefix (at most <paramref name="max"/>): range scans on the id index's two tiers.</summary>
     public IReadOnlyList<RecordId> FindByPrefix(string hexPrefix, int max = 2)
     {
         ArgumentNullException.ThrowIfNull(hexPrefix);
@@ -739,21 +800,27 @@ public sealed class RecordStore : IDisposable
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
-            // The index holds the ids' first 8 bytes, which order as the ids do (a prefix of each):
-            // the range is bounded on the prefix for the index and exactly on the id as a filter.
-            command.CommandText = carry
-                ? "SELECT id FROM records WHERE substr(id, 1, 8) >= substr($lo, 1, 8) AND id >= $lo ORDER BY substr(id, 1, 8), id LIMIT $m"
-                : """
-                  SELECT id FROM records
-                  WHERE substr(id, 1, 8) >= substr($lo, 1, 8) AND substr(id, 1, 8) <= substr($hi, 1, 8) AND id >= $lo AND id < $hi
-                  ORDER BY substr(id, 1, 8), id LIMIT $m
-                  """;
+            // Both tiers of the id index hold the ids' first 8 bytes, which order as the ids do (a
+            // prefix of each): each tier gives its first candidates in the range of prefixes, the
+            // ids are then compared exactly. Only ids that share their first 8 bytes with another
+            // can fall out of the candidates, so a few more than asked for are enough.
+            var range = carry ? "prefix >= substr($lo, 1, 8)" : "prefix >= substr($lo, 1, 8) AND prefix <= substr($hi, 1, 8)";
+            command.CommandText = $"""
+                SELECT r.id FROM (
+                    SELECT rec FROM (SELECT rec FROM record_ids WHERE {range} ORDER BY prefix LIMIT $k)
+                    UNION ALL
+                    SELECT rec FROM (SELECT rec FROM recent_ids WHERE {range} ORDER BY prefix LIMIT $k)
+                ) c JOIN records r ON r.rowid = c.rec
+                WHERE r.id >= $lo {(carry ? "" : "AND r.id < $hi")}
+                ORDER BY r.id LIMIT $m
+                """;
             command.Parameters.AddWithValue("$lo", low);
             if (!carry)
             {
                 command.Parameters.AddWithValue("$hi", high);
             }
             command.Parameters.AddWithValue("$m", max);
+            command.Parameters.AddWithValue("$k", (long)max + 16);
             using var reader = command.ExecuteReader();
             var ids = new List<RecordId>();
             while (reader.Read())
@@ -1036,11 +1103,22 @@ public sealed class RecordStore : IDisposable
         }
     }
 
+    /// <summary>Bytes of an id the id index keys on (schema 8 and 9): its first 8.</summary>
+    internal const int IdPrefixBytes = 8;
+
     /// <summary>
-    /// The condition that finds a record by id through the records_id index (schema 8), which holds
-    /// the ids' first 8 bytes: SQLite uses an index on an expression only for that very expression.
+    /// The condition that finds a record by id through the id index (schema 9): the rowids that
+    /// record_ids and recent_ids hold for the id's first 8 bytes, then the whole id compared.
+    /// <paramref name="column"/> is the id column of the records table, optionally qualified by its
+    /// alias ("r.id"), whose rowid the condition names the same way.
     /// </summary>
-    internal static string IdIs(string column, string value) => $"substr({column}, 1, 8) = substr({value}, 1, 8) AND {column} = {value}";
+    internal static string IdIs(string column, string value)
+    {
+        var dot = column.LastIndexOf('.');
+        var rowid = dot < 0 ? "rowid" : column[..(dot + 1)] + "rowid";
+        return $"{rowid} IN (SELECT rec FROM record_ids WHERE prefix = substr({value}, 1, 8) UNION ALL " +
+               $"SELECT rec FROM recent_ids WHERE prefix = substr({value}, 1, 8)) AND {column} = {value}";
+    }
 
     private const string SelectRecord = """
         SELECT r.id, r.header, r.signature, r.payload, r.received_ms, r.purged_ms, r.purge_reason
@@ -1149,6 +1227,8 @@ public sealed class RecordStore : IDisposable
             _commands.Clear();
             _insertRecord?.Dispose();
             _insertRecord = null;
+            _insertRecentId?.Dispose();
+            _insertRecentId = null;
             _rangeRecords?.Dispose();
             _rangeRecords = null;
             _connection.Dispose();

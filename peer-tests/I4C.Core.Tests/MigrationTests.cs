@@ -244,10 +244,16 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'"));
         Assert.Equal(oldVersion >= 5 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM audit_ranges"));
         Assert.Equal(oldVersion >= 2 ? 1 : 0, Scalar(check, "SELECT COUNT(*) FROM records WHERE payload IS NULL"));
-        // Version 8 rebuilt records around an index of the ids' first 8 bytes, rowids (the feed's order) kept.
+        // Version 8 rebuilt records without a key on the id, rowids (the feed's order) kept.
         Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM pragma_index_list('records') WHERE origin = 'pk'"));
-        Assert.Equal(4, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'records' AND name IN ('records_id', 'records_kind_tlp', 'records_expiry', 'records_kind_author')"));
+        Assert.Equal(3, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'records' AND name IN ('records_kind_tlp', 'records_expiry', 'records_kind_author')"));
         Assert.Equal([purged.Id, kept.Id], store.Feed(null, null, 10).Select(r => r.Id));
+        // Version 9 moved the id index into its own two tables: every record's id prefix and rowid in record_ids.
+        Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'records_id'"));
+        Assert.Equal(Scalar(check, "SELECT COUNT(*) FROM records"), Scalar(check, "SELECT COUNT(*) FROM records r JOIN record_ids i ON i.rec = r.rowid AND i.prefix = substr(r.id, 1, 8)"));
+        Assert.Equal(Scalar(check, "SELECT COUNT(*) FROM records"), Scalar(check, "SELECT COUNT(*) FROM record_ids"));
+        Assert.Equal(0, Scalar(check, "SELECT COUNT(*) FROM recent_ids"));
+        Assert.Equal(kept.HeaderBytes, store.Get(kept.Id)!.HeaderBytes);
         // The chain goes on after the upgrade.
         Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);
     }
@@ -277,6 +283,9 @@ public sealed class MigrationTests : IDisposable
         Assert.True(Scalar(check, "PRAGMA freelist_count") * 4 <= pages, $"{Scalar(check, "PRAGMA freelist_count")} of {pages} pages free");
         Assert.Equal(400, store.Counts().Total);
         Assert.All(records, r => Assert.Equal(r.Payload, store.Get(r.Id)!.Payload));
+        // The id index was built again after the compaction: one entry per record, each naming its row.
+        Assert.Equal(400, Scalar(check, "SELECT COUNT(*) FROM records r JOIN record_ids i ON i.rec = r.rowid AND i.prefix = substr(r.id, 1, 8)"));
+        Assert.Equal(400, Scalar(check, "SELECT COUNT(*) FROM record_ids") + Scalar(check, "SELECT COUNT(*) FROM recent_ids"));
         Assert.Equal(StoreStatus.Stored, store.Insert(_author.Write(TestRecords.AdvisoryDraft("after"))).Status);
     }
 
