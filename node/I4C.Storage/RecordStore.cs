@@ -845,6 +845,50 @@ public sealed class RecordStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records for which the id index (record_ids, recent_ids) holds no entry naming their row, so a
+    /// lookup by id does not find them (at most <paramref name="max"/>, in row order). Read in pages
+    /// of <paramref name="pageSize"/> rows, the store's lock held for one page at a time.
+    /// </summary>
+    public IReadOnlyList<RecordId> RecordsMissingFromIdIndex(int max = 100, int pageSize = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var missing = new List<RecordId>();
+        long after = 0;
+        while (missing.Count < max)
+        {
+            var rows = 0;
+            lock (_gate)
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = """
+                    SELECT p.rowid, p.id,
+                           EXISTS (SELECT 1 FROM record_ids i WHERE i.prefix = substr(p.id, 1, 8) AND i.rec = p.rowid)
+                        OR EXISTS (SELECT 1 FROM recent_ids i WHERE i.prefix = substr(p.id, 1, 8) AND i.rec = p.rowid)
+                    FROM (SELECT rowid, id FROM records WHERE rowid > $after ORDER BY rowid LIMIT $l) p
+                    """;
+                command.Parameters.AddWithValue("$after", after);
+                command.Parameters.AddWithValue("$l", (long)pageSize);
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    rows++;
+                    after = reader.GetInt64(0);
+                    if (reader.GetInt64(2) == 0 && missing.Count < max)
+                    {
+                        missing.Add(RecordId.FromBytes((byte[])reader[1]));
+                    }
+                }
+            }
+            if (rows < pageSize)
+            {
+                break;
+            }
+        }
+        return missing;
+    }
+
     /// <summary>Every record, ordered by author, channel and seq, in one list (tests and small stores; see <see cref="EnumerateAll"/>).</summary>
     public IReadOnlyList<StoredRecord> ReadAll()
     {

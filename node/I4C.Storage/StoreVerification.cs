@@ -6,8 +6,9 @@ namespace I4C.Storage;
 public sealed record StoreVerificationResult(long Checked, long PayloadsChecked, IReadOnlyList<(RecordId Id, Rejection Problem)> Failures);
 
 /// <summary>
-/// Re-verifies every stored record: header, signature, payload hash, id and chain link. Used by the
-/// node's `i4c verify` and by `i4c restore` before it declares a restored directory good.
+/// Re-verifies every stored record: header, signature, payload hash, id and chain link, and that the
+/// id index finds it (up to 100 records it does not are reported). Used by the node's `i4c verify`
+/// and by `i4c restore` before it declares a restored directory good.
 /// </summary>
 public static class StoreVerification
 {
@@ -49,6 +50,10 @@ public static class StoreVerification
             {
                 failures.Add((stored.Id, problem!));
             }
+        }
+        foreach (var id in store.RecordsMissingFromIdIndex())
+        {
+            failures.Add((id, new Rejection(RejectReason.Malformed, "no entry in the id index (record_ids, recent_ids) names this record's row: a lookup by its id does not find it")));
         }
         return new StoreVerificationResult(checkedCount, payloads, failures);
     }

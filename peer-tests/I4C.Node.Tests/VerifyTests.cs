@@ -46,4 +46,37 @@ public sealed class VerifyTests
         Assert.StartsWith("FAILED", cli.Stdout, StringComparison.Ordinal);
         Assert.True(node.Log.Has("VerifyFailed", LogLevel.Error));
     }
+
+    [Fact]
+    public async Task Verify_RecordMissingFromTheIdIndex_ReportsItAndCliExitsSix()
+    {
+        // Arrange: the id index's entry of one record removed behind the node's back.
+        await using var node = await TestNode.StartAsync();
+        node.Log.Expect("VerifyFailed");
+        var good = (await node.Admin.PublishAsync(Requests.Advisory("indexed"), Deadline()).ResponseAsync.WithTimeout()).Id;
+        var lost = (await node.Admin.PublishAsync(Requests.Advisory("unindexed"), Deadline()).ResponseAsync.WithTimeout()).Id;
+        using (var sqlite = RecordStore.OpenConnection(node.Data.DatabasePath))
+        using (var delete = sqlite.CreateCommand())
+        {
+            delete.CommandText = """
+                DELETE FROM recent_ids WHERE prefix = substr($id, 1, 8);
+                DELETE FROM record_ids WHERE prefix = substr($id, 1, 8);
+                """;
+            delete.Parameters.AddWithValue("$id", Convert.FromHexString(lost));
+            Assert.Equal(1, delete.ExecuteNonQuery());
+        }
+
+        // Act
+        var report = await node.Admin.VerifyAsync(new VerifyRequest(), Deadline()).ResponseAsync.WithTimeout();
+        var cli = await CliRunner.RunAsync("verify", "--data", node.DataPath);
+
+        // Assert: that record reported (its signature and chain are fine), the other not.
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal(lost, failure.Id);
+        Assert.Equal("MALFORMED", failure.Reason);
+        Assert.Contains("id index", failure.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(report.Failures, f => f.Id == good);
+        Assert.Equal(ExitCodes.VerifyFailed, cli.ExitCode);
+        Assert.Contains(lost, cli.Stdout, StringComparison.Ordinal);
+    }
 }
