@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
 using I4C.Core.Identity;
@@ -21,6 +22,7 @@ public sealed class Link
     private readonly SemaphoreSlim _bulkWindow = new(BulkWindow, BulkWindow);
     private readonly CancellationTokenSource _cts;
     private int _queued;
+    private long _headsSent;
 
     public Link(NodeId peer, string name, bool outbound, IAsyncStreamReader<LinkFrame> reader, IAsyncStreamWriter<LinkFrame> writer, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -60,6 +62,18 @@ public sealed class Link
     internal Task? PendingRecords { get; set; }
     public string? CloseReason { get; private set; }
     public CancellationToken Token => _cts.Token;
+
+    /// <summary>Takes the serial of the next Heads frame queued on this link (1, 2, …): call it before queuing the frame.</summary>
+    internal ulong NextHeadsSerial() => (ulong)Interlocked.Increment(ref _headsSent);
+
+    /// <summary>Serials taken so far: every Heads frame with a serial up to this was queued before now, or is about to be.</summary>
+    internal ulong HeadsSent => (ulong)Interlocked.Read(ref _headsSent);
+
+    /// <summary>
+    /// Per chain (SyncEngine's key), the last seq a stream queued on this link and <see cref="HeadsSent"/> just after it
+    /// was queued. A Want answering a Heads frame with a serial up to that asks again for what is already on its way.
+    /// </summary>
+    internal ConcurrentDictionary<string, (ulong Seq, ulong HeadsSerial)> StreamedThrough { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Frames waiting to be written.</summary>
     public int Queued => Volatile.Read(ref _queued);

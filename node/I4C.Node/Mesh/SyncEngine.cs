@@ -391,13 +391,13 @@ public sealed class SyncEngine
             link.TrySend(new LinkFrame { DigestMatch = new DigestMatch { Round = digest.Round } });
             return;
         }
-        link.TrySend(new LinkFrame { Heads = HeadsFrame(link.Peer, digest.Round, reply: true) });
+        link.TrySend(new LinkFrame { Heads = HeadsFrame(link, digest.Round, reply: true) });
     }
 
-    private Heads HeadsFrame(NodeId peer, ulong round, bool reply)
+    private Heads HeadsFrame(Link link, ulong round, bool reply)
     {
-        var frame = new Heads { Round = round, Reply = reply };
-        foreach (var head in SharedHeads(peer))
+        var frame = new Heads { Round = round, Reply = reply, Serial = link.NextHeadsSerial() };
+        foreach (var head in SharedHeads(link.Peer))
         {
             frame.Heads_.Add(new Head
             {
@@ -413,7 +413,7 @@ public sealed class SyncEngine
     private void OnHeads(Link link, Heads heads)
     {
         var mine = SharedHeads(link.Peer).ToDictionary(h => Key(h.Author, h.Channel), StringComparer.Ordinal);
-        var want = new Want();
+        var want = new Want { HeadsSerial = heads.Serial };
         var missing = 0L;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var self = _node.Identity.Id;
@@ -468,7 +468,7 @@ public sealed class SyncEngine
         }
         if (heads.Reply)
         {
-            link.TrySend(new LinkFrame { Heads = HeadsFrame(link.Peer, heads.Round, reply: false) });
+            link.TrySend(new LinkFrame { Heads = HeadsFrame(link, heads.Round, reply: false) });
         }
         link.LastSyncUnixMs = _node.Time.GetUtcNow().ToUnixTimeMilliseconds();
         if (heads.Reply)
@@ -500,7 +500,26 @@ public sealed class SyncEngine
                 return;
             }
         }
-        Serve(link, want.Ranges.ToList());
+        var ranges = new List<ChainRange>(want.Ranges.Count);
+        foreach (var range in want.Ranges)
+        {
+            // A Want answering a Heads frame that was queued before a stream's last frames of the chain
+            // asks again for the records those frames carry, which the peer reads after that Heads
+            // frame: they are not sent twice. Records the peer refused, it asks for again in a later
+            // round, answering a later Heads frame, and gets them.
+            if (want.HeadsSerial != 0 &&
+                link.StreamedThrough.TryGetValue(Key(range.Author.Span, range.Channel.Span), out var streamed) &&
+                want.HeadsSerial <= streamed.HeadsSerial && range.FromSeq <= streamed.Seq)
+            {
+                if (range.ToSeq > streamed.Seq)
+                {
+                    ranges.Add(new ChainRange(range) { FromSeq = streamed.Seq + 1 });
+                }
+                continue;
+            }
+            ranges.Add(range);
+        }
+        Serve(link, ranges);
     }
 
     /// <summary>
@@ -588,6 +607,7 @@ public sealed class SyncEngine
                     frame.Records_.Add(record.ToWire());
                 }
                 await link.SendBulkAsync(new LinkFrame { Records = frame }).ConfigureAwait(false);
+                link.StreamedThrough[key.Item2] = (batch[^1].Header.Seq, link.HeadsSent);
                 _node.Store.AddAudit(link.Peer, batch.Select(r => r.Header), batch.Select(r => r.Id));
                 lock (_serveGate)
                 {

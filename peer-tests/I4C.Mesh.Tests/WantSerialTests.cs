@@ -1,0 +1,99 @@
+using Google.Protobuf;
+using I4C.Core.Records;
+using I4C.Mesh.Tests.Harness;
+using I4C.Protocol.V1;
+
+namespace I4C.Mesh.Tests;
+
+/// <summary>
+/// A Want names the Heads frame it answers (Want.heads_serial). Records of a chain that the holder
+/// queued on the link after that Heads frame were on their way when the Want was made, so the
+/// holder does not send them again; a Want answering a later Heads frame, or naming none (a node that
+/// predates the field), gets them.
+/// </summary>
+[Trait("Category", "Peer")]
+public sealed class WantSerialTests(ITestOutputHelper output)
+{
+    private const int History = 600;
+    private const uint FrameLimit = 100; // the raw member's stated records per frame: six frames for the chain
+
+    [Fact]
+    public async Task Want_AnsweringAHeadsFrameQueuedBeforeTheRecordsWereStreamed_IsNotServedTwice()
+    {
+        // Arrange: node 0 holds 600 records of its own; the raw member has asked (answering Heads frame s1) and received them all.
+        await using var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", FrameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
+        var node = lab.Cluster[0];
+        var head = node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq;
+        var author = ByteString.CopyFrom(node.Id.ToBytes());
+        var channel = ByteString.CopyFrom(Channels.Mesh);
+        var s1 = await HeadsAnswerAsync(lab, round: 71);
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge,
+            () => $"the member receives node 0's {head} records; it has {Streamed(lab, author).Count}");
+        Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
+
+        // Act: the same Want again, answering the same Heads frame, which was queued before those records.
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
+        var s2 = await HeadsAnswerAsync(lab, round: 72);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        // Assert: nothing sent again.
+        Assert.True(s2 > s1, $"Heads serials {s1} then {s2}");
+        Assert.Equal((int)head, Streamed(lab, author).Count);
+
+        // Act: a Want answering the later Heads frame (the member refused records, say), and one naming no Heads frame.
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, 10, s2));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head + 10, Timeouts.Call, () => $"records 1–10 sent again; {Streamed(lab, author).Count - (int)head} so far");
+        await lab.Link.SendAsync(WantFrame(author, channel, 5, 7, headsSerial: 0));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head + 13, Timeouts.Call, () => $"records 5–7 sent again; {Streamed(lab, author).Count - (int)head - 10} so far");
+
+        // Assert: exactly those.
+        Assert.Equal([.. Enumerable.Range(1, (int)head).Select(i => (ulong)i), .. Enumerable.Range(1, 10).Select(i => (ulong)i), 5UL, 6UL, 7UL], Streamed(lab, author));
+    }
+
+    [Fact]
+    public async Task Want_ReachingBeyondWhatWasStreamed_GetsOnlyTheRest()
+    {
+        // Arrange: the member asked for the first 300 (answering Heads frame s1) and received them.
+        await using var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", FrameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
+        var node = lab.Cluster[0];
+        var head = node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq;
+        var author = ByteString.CopyFrom(node.Id.ToBytes());
+        var channel = ByteString.CopyFrom(Channels.Mesh);
+        var s1 = await HeadsAnswerAsync(lab, round: 81);
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, 300, s1));
+        await Retry.Until(() => Streamed(lab, author).Count >= 300, Timeouts.Converge, () => $"the member receives 300 records; it has {Streamed(lab, author).Count}");
+
+        // Act: a Want answering the same Heads frame, for the whole chain.
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge, () => $"the member receives the rest; it has {Streamed(lab, author).Count}");
+        await HeadsAnswerAsync(lab, round: 82);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        // Assert: 301 onwards, once; the first 300 not again.
+        Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
+    }
+
+    /// <summary>Sends a Digest that cannot match and returns the serial of node 0's Heads answer to it.</summary>
+    private static async Task<ulong> HeadsAnswerAsync(RawMemberLab lab, ulong round)
+    {
+        await lab.Link.SendAsync(new LinkFrame { Digest = new Digest { Digest_ = ByteString.CopyFrom(new byte[32]), Chains = 0, Round = round } });
+        Heads? Answer() => lab.Link.Received.Where(f => f.BodyCase == LinkFrame.BodyOneofCase.Heads && f.Heads.Round == round).Select(f => f.Heads).FirstOrDefault();
+        await Retry.Until(() => Answer() is not null, Timeouts.Call, () => $"node 0 answers Digest round {round} with Heads");
+        var heads = Answer()!;
+        Assert.True(heads.Reply);
+        Assert.NotEqual(0UL, heads.Serial);
+        return heads.Serial;
+    }
+
+    private static LinkFrame WantFrame(ByteString author, ByteString channel, ulong from, ulong to, ulong headsSerial) =>
+        new() { Want = new Want { HeadsSerial = headsSerial, Ranges = { new ChainRange { Author = author, Channel = channel, FromSeq = from, ToSeq = to } } } };
+
+    /// <summary>The seqs of node 0's own records the member received in answer to Wants, in the order received.</summary>
+    private static List<ulong> Streamed(RawMemberLab lab, ByteString author) =>
+        [.. lab.Link.Received.Where(f => f.BodyCase == LinkFrame.BodyOneofCase.Records && !f.Records.Eager)
+            .SelectMany(f => f.Records.Records_)
+            .Select(r => RecordHeader.Parser.ParseFrom(r.Header))
+            .Where(h => h.Author == author && h.Channel == ByteString.CopyFrom(Channels.Mesh))
+            .Select(h => h.Seq)];
+}
