@@ -399,10 +399,10 @@ public sealed class RecordStore : IDisposable
             ThrowOnError(db, raw.sqlite3_prepare_v2(db, InsertRecordSql, out var prepared));
             _insertRecord = prepared;
         }
-        var statement = _insertRecord;
-        var header = record.Header;
-        try
+        StepOnce(db, _insertRecord, (record, receivedMs, payload), static (statement, row) =>
         {
+            var (record, receivedMs, payload) = row;
+            var header = record.Header;
             raw.sqlite3_bind_blob(statement, 1, record.Id.Span);
             raw.sqlite3_bind_blob(statement, 2, header.Author.Span);
             raw.sqlite3_bind_blob(statement, 3, header.Channel.Span);
@@ -422,17 +422,7 @@ public sealed class RecordStore : IDisposable
             {
                 raw.sqlite3_bind_blob(statement, 12, payload);
             }
-            var rc = raw.sqlite3_step(statement);
-            if (rc != raw.SQLITE_DONE)
-            {
-                ThrowOnError(db, rc);
-            }
-        }
-        finally
-        {
-            raw.sqlite3_reset(statement);
-            raw.sqlite3_clear_bindings(statement);
-        }
+        });
         InsertRecentId(db, record.Id);
     }
 
@@ -447,11 +437,24 @@ public sealed class RecordStore : IDisposable
             ThrowOnError(db, raw.sqlite3_prepare_v2(db, "INSERT INTO recent_ids (prefix, rec) VALUES (?1, ?2)", out var prepared));
             _insertRecentId = prepared;
         }
-        var statement = _insertRecentId;
+        StepOnce(db, _insertRecentId, (id, raw.sqlite3_last_insert_rowid(db)), static (statement, entry) =>
+        {
+            raw.sqlite3_bind_blob(statement, 1, entry.Item1.Span[..IdPrefixBytes]);
+            raw.sqlite3_bind_int64(statement, 2, entry.Item2);
+        });
+    }
+
+    /// <summary>
+    /// Runs a prepared statement that returns no rows once: <paramref name="bind"/> binds its parameters
+    /// from <paramref name="state"/> (a static lambda: nothing allocated per call), a step that does not
+    /// finish throws the <see cref="SqliteException"/> the command would have, and the statement is
+    /// reset and its bindings cleared whatever happens.
+    /// </summary>
+    private static void StepOnce<TState>(sqlite3 db, sqlite3_stmt statement, TState state, Action<sqlite3_stmt, TState> bind)
+    {
         try
         {
-            raw.sqlite3_bind_blob(statement, 1, id.Span[..IdPrefixBytes]);
-            raw.sqlite3_bind_int64(statement, 2, raw.sqlite3_last_insert_rowid(db));
+            bind(statement, state);
             var rc = raw.sqlite3_step(statement);
             if (rc != raw.SQLITE_DONE)
             {

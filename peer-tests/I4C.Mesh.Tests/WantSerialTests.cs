@@ -21,11 +21,8 @@ public sealed class WantSerialTests(ITestOutputHelper output)
     public async Task Want_AnsweringAHeadsFrameQueuedBeforeTheRecordsWereStreamed_IsNotServedTwice()
     {
         // Arrange: node 0 holds 600 records of its own; the raw member has asked (answering Heads frame s1) and received them all.
-        await using var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", FrameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
-        var node = lab.Cluster[0];
-        var head = node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq;
-        var author = ByteString.CopyFrom(node.Id.ToBytes());
-        var channel = ByteString.CopyFrom(Channels.Mesh);
+        var (lab, head, author, channel) = await StartAsync();
+        await using var _ = lab;
         var s1 = await HeadsAnswerAsync(lab, round: 71);
         await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
         await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge,
@@ -55,11 +52,8 @@ public sealed class WantSerialTests(ITestOutputHelper output)
     public async Task Want_ReachingBeyondWhatWasStreamed_GetsOnlyTheRest()
     {
         // Arrange: the member asked for the first 300 (answering Heads frame s1) and received them.
-        await using var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", FrameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
-        var node = lab.Cluster[0];
-        var head = node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq;
-        var author = ByteString.CopyFrom(node.Id.ToBytes());
-        var channel = ByteString.CopyFrom(Channels.Mesh);
+        var (lab, head, author, channel) = await StartAsync();
+        await using var _ = lab;
         var s1 = await HeadsAnswerAsync(lab, round: 81);
         await lab.Link.SendAsync(WantFrame(author, channel, 1, 300, s1));
         await Retry.Until(() => Streamed(lab, author).Count >= 300, Timeouts.Converge, () => $"the member receives 300 records; it has {Streamed(lab, author).Count}");
@@ -72,6 +66,14 @@ public sealed class WantSerialTests(ITestOutputHelper output)
 
         // Assert: 301 onwards, once; the first 300 not again.
         Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
+    }
+
+    /// <summary>A raw member linked to node 0, which holds <see cref="History"/> records of its own on its mesh chain (author, channel, head seq).</summary>
+    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync()
+    {
+        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", FrameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
+        var node = lab.Cluster[0];
+        return (lab, node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq, ByteString.CopyFrom(node.Id.ToBytes()), ByteString.CopyFrom(Channels.Mesh));
     }
 
     /// <summary>Sends a Digest that cannot match and returns the serial of node 0's Heads answer to it.</summary>
