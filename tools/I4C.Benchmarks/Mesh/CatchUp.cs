@@ -17,7 +17,10 @@ public sealed record CatchUpRun(
     double RecordsPerSecond,
     double VerifyPerSecond,
     double CpuMsPerRecord,
-    long Duplicates)
+    long Duplicates,
+    double JitMs,
+    double GcPauseMs,
+    double AllocatedBytesPerRecord)
 {
     /// <summary>records/s ÷ Ed25519 verifications/s on all cores: the share of the machine's raw verification rate a catch-up achieves.</summary>
     public double Ratio => RecordsPerSecond / VerifyPerSecond;
@@ -72,6 +75,9 @@ internal static class CatchUp
         try
         {
             var cpu = Environment.CpuUsage.TotalTime;
+            var jit = System.Runtime.JitInfo.GetCompilationTime();
+            var gcPause = GC.GetTotalPauseDuration();
+            var allocated = GC.GetTotalAllocatedBytes();
             var started = Stopwatch.GetTimestamp();
             await mesh.AdoptAsync(1, cancellationToken).ConfigureAwait(false);
             async Task<double> LinkedAfterAsync() =>
@@ -90,6 +96,9 @@ internal static class CatchUp
                 throw new MeshBenchmarkException($"catch-up run {run}: node B stored {Interlocked.Read(ref stored):N0} of {target:N0} records of A in {timeout.TotalSeconds:0} s: {mesh.Describe()}\n{mesh.Warnings.Tail()}");
             }
             var cpuUsed = Environment.CpuUsage.TotalTime - cpu;
+            var jitUsed = System.Runtime.JitInfo.GetCompilationTime() - jit;
+            var gcPaused = GC.GetTotalPauseDuration() - gcPause;
+            var allocatedBytes = GC.GetTotalAllocatedBytes() - allocated;
             var linkSeconds = await linked.ConfigureAwait(false);
             var seconds = Stats.Ms(started, finished) / 1000;
             var head = b.Node.Store.GetHead(aId, Channels.Mesh).Seq;
@@ -98,7 +107,8 @@ internal static class CatchUp
                 throw new MeshBenchmarkException($"catch-up run {run}: node B holds A's chain up to seq {head}, not {target}.");
             }
             return new CatchUpRun(run, (long)target, loadSeconds, linkSeconds, seconds, target / seconds, verifyPerSecond,
-                cpuUsed.TotalMilliseconds / target, b.Sync.Duplicates);
+                cpuUsed.TotalMilliseconds / target, b.Sync.Duplicates, jitUsed.TotalMilliseconds, gcPaused.TotalMilliseconds,
+                (double)allocatedBytes / target);
         }
         finally
         {

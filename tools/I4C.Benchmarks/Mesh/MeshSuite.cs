@@ -213,14 +213,16 @@ public static class MeshSuite
                 r.Run.ToString(CultureInfo.InvariantCulture), $"{r.Records:N0}", r.LinkSeconds.ToString("0.00", CultureInfo.InvariantCulture),
                 r.Seconds.ToString("0.0", CultureInfo.InvariantCulture), $"{r.RecordsPerSecond:N0}", $"{r.VerifyPerSecond:N0}",
                 r.Ratio.ToString("0.000", CultureInfo.InvariantCulture), r.CpuMsPerRecord.ToString("0.000", CultureInfo.InvariantCulture), $"{r.Duplicates:N0}",
+                r.JitMs.ToString("0", CultureInfo.InvariantCulture), r.GcPauseMs.ToString("0", CultureInfo.InvariantCulture),
+                (r.AllocatedBytesPerRecord / 1024).ToString("0.00", CultureInfo.InvariantCulture),
             }).ToList();
             var m = c.Median;
             rows.Add(["MEDIAN", "", "", m.Seconds.ToString("0.0", CultureInfo.InvariantCulture), $"{m.RecordsPerSecond:N0}", $"{m.VerifyPerSecond:N0}",
-                m.Ratio.ToString("0.000", CultureInfo.InvariantCulture), m.CpuMsPerRecord.ToString("0.000", CultureInfo.InvariantCulture), ""]);
-            text.AppendLine(Table.Render(["run", "records", "link s", "catch-up s", "records/s", "Ed25519 verify/s (all cores)", "÷ verify", "CPU ms/rec", "duplicates"], rows));
+                m.Ratio.ToString("0.000", CultureInfo.InvariantCulture), m.CpuMsPerRecord.ToString("0.000", CultureInfo.InvariantCulture), "", "", "", ""]);
+            text.AppendLine(Table.Render(["run", "records", "link s", "catch-up s", "records/s", "Ed25519 verify/s (all cores)", "÷ verify", "CPU ms/rec", "duplicates", "JIT ms", "GC pause ms", "KiB alloc/rec"], rows));
             text.AppendLine("catch-up s: from just before B adopts the charter (and starts dialing) until B stored A's last record; link s: until B's link was up.");
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"baseline: Ed25519 verifications/s of distinct signed {VerifyBaseline.MessageBytes} B messages (NSec), one worker per core, median of {VerifyBaseline.Slices} slices; CPU ms/rec: this process (both nodes) during the catch-up. Goal: ÷ verify ≥ 0.60.");
+                $"baseline: Ed25519 verifications/s of distinct signed {VerifyBaseline.MessageBytes} B messages (NSec), one worker per core, median of {VerifyBaseline.Slices} slices; CPU ms/rec: this process (both nodes) during the catch-up; JIT ms: time the runtime spent compiling methods meanwhile (JitInfo), GC pause ms: time it paused for collections; KiB alloc/rec: managed memory allocated per record (both nodes). Goal: ÷ verify ≥ 0.60.");
         }
 
         if (d.Idle is { } i)
