@@ -684,7 +684,7 @@ public sealed class RecordStore : IDisposable
                         headerBytes,
                         signature,
                         payload,
-                        RecordHeader.Parser.ParseFrom(headerBytes),
+                        RecordHeader.Parser.ParseFrom(new ReadOnlySpan<byte>(headerBytes)),
                         raw.sqlite3_column_int64(statement, 4),
                         raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 5),
                         raw.sqlite3_column_type(statement, 6) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 6).utf8_to_string()));
@@ -1190,7 +1190,7 @@ public sealed class RecordStore : IDisposable
                 headerBytes,
                 (byte[])reader[2],
                 reader.IsDBNull(3) ? null : (byte[])reader[3],
-                RecordHeader.Parser.ParseFrom(headerBytes),
+                RecordHeader.Parser.ParseFrom(new ReadOnlySpan<byte>(headerBytes)),
                 reader.GetInt64(4),
                 reader.IsDBNull(5) ? null : reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6)));

@@ -94,8 +94,19 @@ public static class TlpPolicy
     public static Rejection? CheckIncoming(RecordHeader header, NodeId self, NodeId from, Roster roster)
     {
         ArgumentNullException.ThrowIfNull(header);
+        return CheckIncoming(header, NodeId.FromPublicKey(header.Author.Span), self, from, roster);
+    }
+
+    /// <summary>The same rules for a validated record, whose author id is already made.</summary>
+    public static Rejection? CheckIncoming(ValidatedRecord record, NodeId self, NodeId from, Roster roster)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return CheckIncoming(record.Header, record.Author, self, from, roster);
+    }
+
+    private static Rejection? CheckIncoming(RecordHeader header, NodeId author, NodeId self, NodeId from, Roster roster)
+    {
         ArgumentNullException.ThrowIfNull(roster);
-        var author = NodeId.FromPublicKey(header.Author.Span);
         var member = roster.Get(author);
         if (!roster.MayAuthor(author, header.Channel.Span, header.Seq))
         {

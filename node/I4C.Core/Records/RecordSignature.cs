@@ -27,6 +27,13 @@ public static class RecordSignature
         {
             return false;
         }
-        return SignatureAlgorithm.Ed25519.Verify(key, SignedBytes(header), signature);
+        // Every received record comes through here: a header of ordinary size is prefixed on the stack.
+        var length = DomainPrefix.Length + header.Length;
+        var signed = length <= MaxStackBytes ? stackalloc byte[length] : new byte[length];
+        DomainPrefix.CopyTo(signed);
+        header.CopyTo(signed[DomainPrefix.Length..]);
+        return SignatureAlgorithm.Ed25519.Verify(key, signed, signature);
     }
+
+    private const int MaxStackBytes = 1024;
 }

@@ -73,7 +73,7 @@ public sealed class RecordValidator
         RecordHeader header;
         try
         {
-            header = RecordHeader.Parser.ParseFrom(headerBytes);
+            header = RecordHeader.Parser.ParseFrom(new ReadOnlySpan<byte>(headerBytes));
         }
         catch (InvalidProtocolBufferException ex)
         {

@@ -724,7 +724,7 @@ public sealed class SyncEngine
         {
             var result = results[i];
             var rejection = result.Rejection
-                ?? TlpPolicy.CheckIncoming(result.Record!.Header, self, link.Peer, roster)
+                ?? TlpPolicy.CheckIncoming(result.Record!, self, link.Peer, roster)
                 ?? CheckDerivedLabel(result.Record!)
                 ?? CheckSpecialKinds(result.Record!);
             if (rejection is not null)

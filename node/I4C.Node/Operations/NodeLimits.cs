@@ -145,10 +145,14 @@ public sealed class NodeLimits
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         int deferredRate = 0, deferredDisk = 0;
         Dictionary<(NodeId, string), ulong>? next = null;
+        (NodeId Author, string Channel) chain = default;
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            var chain = (record.Author, Convert.ToHexString(record.Channel));
+            if (i == 0 || !record.Author.Equals(chain.Author) || !record.Channel.SequenceEqual(records[i - 1].Channel))
+            {
+                chain = (record.Author, Convert.ToHexString(record.Channel)); // a batch is mostly one chain: one key for its run
+            }
             var defer = held is not null && held.Contains(chain);
             if (!defer && TlpPolicy.IsContent(record.Header.Kind))
             {
