@@ -304,6 +304,36 @@ public sealed class RecordValidatorTests : IDisposable
         AssertRejected(result, RejectReason.BadSignature, "signature");
     }
 
+    [Theory]
+    [InlineData(0)] // a header of ordinary size: the signed bytes are joined on the stack
+    [InlineData(40)] // 40 recipients make the header larger than 1 KiB: joined on the heap
+    public void Validate_HeaderOfEitherSize_VerifiesAndABitFlipIsBadSignature(int recipients)
+    {
+        // Arrange
+        var header = Header();
+        if (recipients > 0)
+        {
+            var audience = Channels.CanonicalAudience(Enumerable.Range(0, recipients).Select(_ => NodeId.FromPublicKey(RandomNumberGenerator.GetBytes(32))));
+            header.Tlp = Tlp.Amber;
+            header.Audience.Add(audience.Select(ByteString.CopyFrom));
+            header.Channel = ByteString.CopyFrom(Channels.ForAudience(audience));
+            header.Encryption = EncryptionScheme.X25519HkdfXchacha20Poly1305;
+        }
+        var (bytes, signature) = TestRecords.Sign(_author, header);
+        Assert.Equal(recipients > 0, bytes.Length + RecordSignature.DomainPrefix.Length > 1024);
+        var flipped = (byte[])bytes.Clone();
+        var at = flipped.AsSpan().IndexOf(header.PayloadHash.Span);
+        flipped[at + 7] ^= 0x40;
+
+        // Act
+        var valid = _validator.Validate(bytes, signature, _payload);
+        var forged = _validator.Validate(flipped, signature, _payload);
+
+        // Assert
+        Assert.True(valid.IsValid, valid.Rejection?.ToString());
+        AssertRejected(forged, RejectReason.BadSignature, "signature");
+    }
+
     [Fact]
     public void Validate_BitFlippedInSignature_IsBadSignature()
     {

@@ -75,17 +75,7 @@ public sealed class LimitTests
         var hits = new List<string>();
         limits.Hit += hits.Add;
         using var author = NodeIdentity.Create();
-        var validator = new RecordValidator(RecordLimits.Default, time);
-        var records = new List<ValidatedRecord>();
-        var head = default(RecordId);
-        for (ulong seq = 1; seq <= 8; seq++)
-        {
-            var draft = new RecordDraft { Kind = RecordKind.Advisory, Tlp = Tlp.Green, Payload = new Advisory { Title = $"a{seq}", Body = "b" }.ToByteArray() };
-            var record = validator.Validate(RecordWriter.Sign(author, draft, seq, head, time.GetUtcNow())).Record!;
-            head = record.Id;
-            records.Add(record);
-            time.Advance(TimeSpan.FromSeconds(1));
-        }
+        var records = Chain(author, 8, time);
         var peer = NodeIdentity.Create();
 
         // Act
@@ -119,6 +109,46 @@ public sealed class LimitTests
         // One line for the first minute's hits (the second call's hit is folded in), one after it.
         Assert.Equal(2, log.Count("LimitHit"));
         peer.Dispose();
+    }
+
+    [Fact]
+    public void AdmitFromPeer_ChainsInterleaved_DefersOnlyTheChainOverTheRate()
+    {
+        // Arrange: X writes 8 records within a minute, Y 2; a limit of 2 per minute (plus a release budget of 2).
+        // The batch interleaves Y's records after X's chain is held: each record is judged by its own chain.
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var dir = new TempDirectory();
+        using var store = RecordStore.Open(dir.Sub("i4c.db"), time);
+        var limits = new NodeLimits(TestNode.OptionsFor(dir.Path) with { MaxRecordsPerAuthorPerMinute = 2 }, store, time, new LoggerAdapter(new TestLog().CreateLogger("limits")));
+        using var x = NodeIdentity.Create();
+        using var y = NodeIdentity.Create();
+        using var peer = NodeIdentity.Create();
+        var xs = Chain(x, 8, time);
+        var ys = Chain(y, 2, time);
+        List<ValidatedRecord> batch = [.. xs.Take(5), ys[0], xs[5], ys[1], .. xs.Skip(6)];
+
+        // Act
+        var admitted = limits.AdmitFromPeer(batch, peer.Id);
+
+        // Assert
+        Assert.Equal(xs.Take(4).Append(ys[0]).Append(ys[1]).Select(r => r.Id), admitted.Select(r => r.Id));
+    }
+
+    /// <summary>Advisories 1..count of one author's chain, validated, created a second apart.</summary>
+    private static List<ValidatedRecord> Chain(NodeIdentity author, int count, FakeTimeProvider time)
+    {
+        var validator = new RecordValidator(RecordLimits.Default, time);
+        var records = new List<ValidatedRecord>();
+        var head = default(RecordId);
+        for (ulong seq = 1; seq <= (ulong)count; seq++)
+        {
+            var draft = new RecordDraft { Kind = RecordKind.Advisory, Tlp = Tlp.Green, Payload = new Advisory { Title = $"a{seq}", Body = "b" }.ToByteArray() };
+            var record = validator.Validate(RecordWriter.Sign(author, draft, seq, head, time.GetUtcNow())).Record!;
+            head = record.Id;
+            records.Add(record);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+        return records;
     }
 
     [Fact]
