@@ -91,22 +91,12 @@ public static class TlpPolicy
     /// the author is a member, this node is in the audience, RED only from its author,
     /// no content from a listener. Null when acceptable.
     /// </summary>
-    public static Rejection? CheckIncoming(RecordHeader header, NodeId self, NodeId from, Roster roster)
-    {
-        ArgumentNullException.ThrowIfNull(header);
-        return CheckIncoming(header, NodeId.FromPublicKey(header.Author.Span), self, from, roster);
-    }
-
-    /// <summary>The same rules for a validated record, whose author id is already made.</summary>
     public static Rejection? CheckIncoming(ValidatedRecord record, NodeId self, NodeId from, Roster roster)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return CheckIncoming(record.Header, record.Author, self, from, roster);
-    }
-
-    private static Rejection? CheckIncoming(RecordHeader header, NodeId author, NodeId self, NodeId from, Roster roster)
-    {
         ArgumentNullException.ThrowIfNull(roster);
+        var header = record.Header;
+        var author = record.Author;
         var member = roster.Get(author);
         if (!roster.MayAuthor(author, header.Channel.Span, header.Seq))
         {

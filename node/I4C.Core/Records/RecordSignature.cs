@@ -15,9 +15,14 @@ public static class RecordSignature
     public static byte[] SignedBytes(ReadOnlySpan<byte> header)
     {
         var buffer = new byte[DomainPrefix.Length + header.Length];
-        DomainPrefix.CopyTo(buffer);
-        header.CopyTo(buffer.AsSpan(DomainPrefix.Length));
+        WriteSignedBytes(header, buffer);
         return buffer;
+    }
+
+    private static void WriteSignedBytes(ReadOnlySpan<byte> header, Span<byte> destination)
+    {
+        DomainPrefix.CopyTo(destination);
+        header.CopyTo(destination[DomainPrefix.Length..]);
     }
 
     public static bool Verify(ReadOnlySpan<byte> authorKey, ReadOnlySpan<byte> header, ReadOnlySpan<byte> signature)
@@ -30,8 +35,7 @@ public static class RecordSignature
         // Every received record comes through here: a header of ordinary size is prefixed on the stack.
         var length = DomainPrefix.Length + header.Length;
         var signed = length <= MaxStackBytes ? stackalloc byte[length] : new byte[length];
-        DomainPrefix.CopyTo(signed);
-        header.CopyTo(signed[DomainPrefix.Length..]);
+        WriteSignedBytes(header, signed);
         return SignatureAlgorithm.Ed25519.Verify(key, signed, signature);
     }
 
