@@ -68,6 +68,44 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
     }
 
+    [Fact]
+    public async Task Want_ForRecordsAStreamStillRunningHasQueued_IsServedAgainUnlessItAnswersAnEarlierHeads()
+    {
+        // Arrange: the member stops reading, asks for node 0's 600 records (answering Heads frame s1), and the
+        // stream stalls in flow control once its first batches are queued.
+        var (lab, head, author, channel) = await StartAsync();
+        await using var _ = lab;
+        var node = lab.Cluster[0];
+        var s1 = await HeadsAnswerAsync(lab, round: 91);
+        lab.Link.PauseReading();
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
+        await Retry.Until(() => Audited(lab) >= (int)FrameLimit, Timeouts.Call, () => $"node 0 queues its first batch for the member; {Audited(lab)} records audited");
+
+        // Act: records 1–10 asked for again while the stream runs: answering Heads frame s1 (queued before
+        // them: on their way, not again), then naming no Heads frame (served again). A Heads frame from the
+        // member after them shows when node 0 has handled both.
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, 10, s1));
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, 10, headsSerial: 0));
+        var tip = node.Node.Store.GetHead(node.Id, Channels.Mesh);
+        await lab.Link.SendAsync(new LinkFrame
+        {
+            Heads = new Heads { Round = 92, Reply = false, Serial = 1, Heads_ = { new Head { Author = author, Channel = channel, Seq = tip.Seq, Head_ = ByteString.CopyFrom(tip.Id.ToArray()) } } },
+        });
+        await Retry.Until(() => node.Sync.LinkTo(lab.Member.Id)?.LastSyncUnixMs > 0, Timeouts.Call, "node 0 handles the member's Heads frame");
+        Assert.True(Audited(lab) < (int)head, $"the stream was still running when both Wants were handled ({Audited(lab)} of {head} records queued)");
+        lab.Link.ResumeReading();
+
+        // Assert: every record once, and 1–10 once more.
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head + 10, Timeouts.Converge, () => $"the member receives 1–10 again; it has {Streamed(lab, author).Count} records");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.Equal([.. Enumerable.Range(1, 10).SelectMany(i => new[] { (ulong)i, (ulong)i }), .. Enumerable.Range(11, (int)head - 10).Select(i => (ulong)i)],
+            Streamed(lab, author).Order());
+    }
+
+    /// <summary>Node 0's own records its audit log says it queued for the member.</summary>
+    private static int Audited(RawMemberLab lab) =>
+        lab.Cluster[0].Node.Store.Audit(null, 10_000).Count(e => e.Peer.Equals(lab.Member.Id) && e.Kind == RecordKind.Advisory);
+
     /// <summary>A raw member linked to node 0, which holds <see cref="History"/> records of its own on its mesh chain (author, channel, head seq).</summary>
     private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync()
     {

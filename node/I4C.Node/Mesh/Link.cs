@@ -70,7 +70,7 @@ public sealed class Link
     internal ulong HeadsSent => (ulong)Interlocked.Read(ref _headsSent);
 
     /// <summary>
-    /// Per chain (SyncEngine's key), the last seq a stream queued on this link and <see cref="HeadsSent"/> just after it
+    /// Per chain (SyncEngine's key), the highest seq a stream queued on this link and <see cref="HeadsSent"/> just after it
     /// was queued. A Want answering a Heads frame with a serial up to that asks again for what is already on its way.
     /// </summary>
     internal ConcurrentDictionary<string, (ulong Seq, ulong HeadsSerial)> StreamedThrough { get; } = new(StringComparer.Ordinal);
@@ -89,10 +89,12 @@ public sealed class Link
         return false;
     }
 
-    /// <summary>Queues a bulk frame, waiting while <see cref="BulkWindow"/> bulk frames are unwritten (flow control).</summary>
-    public async ValueTask SendBulkAsync(LinkFrame frame)
+    /// <summary>Waits while <see cref="BulkWindow"/> bulk frames are unwritten (flow control); then <see cref="QueueBulk"/> takes the room.</summary>
+    public Task WaitForBulkRoomAsync() => _bulkWindow.WaitAsync(_cts.Token);
+
+    /// <summary>Queues a bulk frame in the room <see cref="WaitForBulkRoomAsync"/> gave (never blocks).</summary>
+    public void QueueBulk(LinkFrame frame)
     {
-        await _bulkWindow.WaitAsync(_cts.Token).ConfigureAwait(false);
         if (!_outgoing.Writer.TryWrite((frame, true)))
         {
             _bulkWindow.Release();

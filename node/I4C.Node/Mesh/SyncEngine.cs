@@ -448,7 +448,7 @@ public sealed class SyncEngine
             }
             else if (theirs.Seq < localSeq)
             {
-                Serve(link, [new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = theirs.Seq + 1, ToSeq = localSeq }]);
+                Serve(link, [new ChainRange { Author = theirs.Author, Channel = theirs.Channel, FromSeq = theirs.Seq + 1, ToSeq = localSeq }], asked: false);
             }
         }
         var unseen = mine.Where(m => !seen.Contains(m.Key)).Select(m => new ChainRange
@@ -460,7 +460,7 @@ public sealed class SyncEngine
         }).ToList();
         if (unseen.Count > 0)
         {
-            Serve(link, unseen);
+            Serve(link, unseen, asked: false);
         }
         if (want.Ranges.Count > 0)
         {
@@ -519,16 +519,24 @@ public sealed class SyncEngine
             }
             ranges.Add(range);
         }
-        Serve(link, ranges);
+        Serve(link, ranges, asked: true);
     }
 
     /// <summary>
     /// Streams the ranges to the peer in bounded batches, in the background, skipping what the peer may not receive.
-    /// One stream per (link, chain): a request for a chain that is already being streamed on the link only raises
-    /// where that stream stops. Anti-entropy rounds repeat every interval while a long catch-up is still in flight,
-    /// and each would otherwise start another stream resending the same records.
+    /// One stream per (link, chain), holding the seqs still to send. A request for a chain already being streamed
+    /// on the link joins that stream:
+    /// <list type="bullet">
+    /// <item>A push from the peer's heads (<paramref name="asked"/> false) adds only what lies beyond the highest seq
+    /// the stream has taken. Anti-entropy rounds repeat every interval while a long catch-up is in flight, the peer's
+    /// heads lag behind what is on its way, and each round would otherwise send the same records again.</item>
+    /// <item>A Want (<paramref name="asked"/> true, after <see cref="OnWant"/> has dropped what was on its way when it
+    /// was made) adds the whole range, records sent before included: the peer saw them and still asks, so it refused
+    /// or lost them. Only the batch the stream has read and not yet queued is left out; it reaches the peer after
+    /// the Want.</item>
+    /// </list>
     /// </summary>
-    private void Serve(Link link, IReadOnlyList<ChainRange> ranges)
+    private void Serve(Link link, IReadOnlyList<ChainRange> ranges, bool asked)
     {
         foreach (var range in ranges)
         {
@@ -547,10 +555,18 @@ public sealed class SyncEngine
             {
                 if (_serving.TryGetValue(key, out var running))
                 {
-                    running.To = Math.Max(running.To, to);
+                    if (asked)
+                    {
+                        running.Pending.AddExcept(range.FromSeq, to, running.ReadFrom, running.ReadTo);
+                    }
+                    else if (to > running.Taken)
+                    {
+                        running.Pending.Add(Math.Max(range.FromSeq, running.Taken + 1), to);
+                    }
                     continue;
                 }
-                cursor = new ServeCursor { Next = range.FromSeq, To = to };
+                cursor = new ServeCursor();
+                cursor.Pending.Add(range.FromSeq, to);
                 _serving[key] = cursor;
             }
             var author = range.Author.ToByteArray();
@@ -559,11 +575,19 @@ public sealed class SyncEngine
         }
     }
 
-    /// <summary>Where a chain's stream to one peer stands: the next seq to send and the last one asked for.</summary>
+    /// <summary>Where a chain's stream to one peer stands. Guarded by the serve lock.</summary>
     private sealed class ServeCursor
     {
-        public ulong Next { get; set; }
-        public ulong To { get; set; }
+        /// <summary>Seqs still to send.</summary>
+        public SeqRanges Pending { get; } = new();
+
+        /// <summary>The highest seq the stream has taken from <see cref="Pending"/>.</summary>
+        public ulong Taken { get; set; }
+
+        /// <summary>The batch read and not yet queued on the link (none when <see cref="ReadTo"/> &lt; <see cref="ReadFrom"/>).</summary>
+        public ulong ReadFrom { get; set; } = 1;
+
+        public ulong ReadTo { get; set; }
     }
 
     private async Task StreamChainAsync(Link link, (Link, string) key, ServeCursor cursor, byte[] author, byte[] channel)
@@ -577,25 +601,21 @@ public sealed class SyncEngine
                 ulong from, to;
                 lock (_serveGate)
                 {
-                    if (cursor.Next > cursor.To || link.Token.IsCancellationRequested)
+                    if (cursor.Pending.IsEmpty || link.Token.IsCancellationRequested)
                     {
                         _serving.TryRemove(entry);
                         return;
                     }
-                    (from, to) = (cursor.Next, cursor.To);
+                    (from, to) = cursor.Pending.First;
                 }
                 var batch = _node.Store.Range(author, channel, from, to, link.MaxRecordsPerFrame, _options.MaxBatchBytes);
                 if (batch.Count == 0)
                 {
                     lock (_serveGate)
                     {
-                        if (cursor.To == to)
-                        {
-                            _serving.TryRemove(entry);
-                            return;
-                        }
+                        cursor.Pending.Remove(from, to); // not held (any more); what was added beyond to meanwhile stays
                     }
-                    continue; // the peer asked for more meanwhile
+                    continue;
                 }
                 var frame = new Records { Eager = false };
                 foreach (var record in batch)
@@ -606,13 +626,26 @@ public sealed class SyncEngine
                     }
                     frame.Records_.Add(record.ToWire());
                 }
-                await link.SendBulkAsync(new LinkFrame { Records = frame }).ConfigureAwait(false);
-                link.StreamedThrough[key.Item2] = (batch[^1].Header.Seq, link.HeadsSent);
-                _node.Store.AddAudit(link.Peer, batch.Select(r => r.Header), batch.Select(r => r.Id));
+                var through = batch[^1].Header.Seq;
                 lock (_serveGate)
                 {
-                    cursor.Next = batch[^1].Header.Seq + 1;
+                    cursor.Pending.Remove(from, through);
+                    cursor.Taken = Math.Max(cursor.Taken, through);
+                    (cursor.ReadFrom, cursor.ReadTo) = (from, through);
                 }
+                await link.WaitForBulkRoomAsync().ConfigureAwait(false);
+                lock (_serveGate)
+                {
+                    // Queued under the lock that Serve takes: a Want the peer makes after reading this
+                    // frame finds the batch no longer "read, not yet queued", so it is sent again if asked.
+                    link.QueueBulk(new LinkFrame { Records = frame });
+                    (cursor.ReadFrom, cursor.ReadTo) = (1, 0);
+                    if (!link.StreamedThrough.TryGetValue(key.Item2, out var streamed) || through >= streamed.Seq)
+                    {
+                        link.StreamedThrough[key.Item2] = (through, link.HeadsSent);
+                    }
+                }
+                _node.Store.AddAudit(link.Peer, batch.Select(r => r.Header), batch.Select(r => r.Id));
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || link.Token.IsCancellationRequested)

@@ -98,6 +98,7 @@ public sealed class RawLink : IAsyncDisposable
     private readonly PeerDialer.Dialed _dialed;
     private readonly AsyncDuplexStreamingCall<LinkFrame, LinkFrame> _call;
     private readonly CancellationTokenSource _cts = new();
+    private volatile TaskCompletionSource? _paused;
 
     private RawLink(PeerDialer.Dialed dialed, AsyncDuplexStreamingCall<LinkFrame, LinkFrame> call)
     {
@@ -144,8 +145,16 @@ public sealed class RawLink : IAsyncDisposable
     {
         try
         {
-            while (await _call.ResponseStream.MoveNext(_cts.Token).ConfigureAwait(false))
+            while (true)
             {
+                if (_paused is { } paused)
+                {
+                    await paused.Task.WaitAsync(_cts.Token).ConfigureAwait(false);
+                }
+                if (!await _call.ResponseStream.MoveNext(_cts.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
                 Received.Enqueue(_call.ResponseStream.Current);
             }
         }
@@ -153,6 +162,20 @@ public sealed class RawLink : IAsyncDisposable
         {
             EndedWith = ex;
         }
+    }
+
+    /// <summary>
+    /// Stops reading the node's frames (after the one being read, if any). What the node sends then
+    /// waits in HTTP/2 flow control, so the node's writer and its bulk window fill up and a range
+    /// stream stays in progress until <see cref="ResumeReading"/>.
+    /// </summary>
+    public void PauseReading() => _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ResumeReading()
+    {
+        var paused = _paused;
+        _paused = null;
+        paused?.TrySetResult();
     }
 
     public Task SendAsync(LinkFrame frame) => _call.RequestStream.WriteAsync(frame).Within(Timeouts.Call, $"writing a {frame.BodyCase} frame");
