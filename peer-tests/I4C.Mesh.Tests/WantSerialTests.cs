@@ -102,6 +102,48 @@ public sealed class WantSerialTests(ITestOutputHelper output)
             Streamed(lab, author).Order());
     }
 
+    [Fact]
+    public async Task Heads_LaggingBehindWhatWasStreamed_PushesOnlyRecordsNeverQueuedOnTheLink()
+    {
+        // Arrange: the member asked for node 0's chain and received all of it.
+        var (lab, head, author, channel) = await StartAsync();
+        await using var _ = lab;
+        var node = lab.Cluster[0];
+        var s1 = await HeadsAnswerAsync(lab, round: 101);
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge, () => $"the member receives node 0's {head} records; it has {Streamed(lab, author).Count}");
+
+        // Act: a Heads frame showing the chain at seq 100, as one written before those records arrived would.
+        await lab.Link.SendAsync(LaggingHeads(author, channel, round: 102));
+        await Retry.Until(() => node.Sync.LinkTo(lab.Member.Id)?.LastSyncUnixMs > 0, Timeouts.Call, "node 0 handles the member's Heads frame");
+        await HeadsAnswerAsync(lab, round: 103);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        // Assert: nothing pushed again.
+        Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
+
+        // Act: node 0 gets 5 more records, and the same lagging Heads frame comes again.
+        BulkLoad.Advisories(node, 5);
+        await lab.Link.SendAsync(LaggingHeads(author, channel, round: 104));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head + 5, Timeouts.Call, () => $"node 0 pushes its 5 new records; {Streamed(lab, author).Count - (int)head} so far");
+        await HeadsAnswerAsync(lab, round: 105);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        // Assert: the new records only, once.
+        Assert.Equal(Enumerable.Range(1, (int)head + 5).Select(i => (ulong)i), Streamed(lab, author));
+    }
+
+    private static LinkFrame LaggingHeads(ByteString author, ByteString channel, ulong round) => new()
+    {
+        Heads = new Heads
+        {
+            Round = round,
+            Reply = false,
+            Serial = round,
+            Heads_ = { new Head { Author = author, Channel = channel, Seq = 100, Head_ = ByteString.CopyFrom(new byte[32]) } },
+        },
+    };
+
     /// <summary>Node 0's own records its audit log says it queued for the member.</summary>
     private static int Audited(RawMemberLab lab) =>
         lab.Cluster[0].Node.Store.Audit(null, 10_000).Count(e => e.Peer.Equals(lab.Member.Id) && e.Kind == RecordKind.Advisory);

@@ -524,8 +524,10 @@ public sealed class SyncEngine
 
     /// <summary>
     /// Streams the ranges to the peer in bounded batches, in the background, skipping what the peer may not receive.
-    /// One stream per (link, chain), holding the seqs still to send. A request for a chain already being streamed
-    /// on the link joins that stream:
+    /// One stream per (link, chain), holding the seqs still to send. A push from the peer's heads (<paramref name="asked"/>
+    /// false) never includes what a stream queued on this link before (<see cref="Link.StreamedThrough"/>): the heads
+    /// may predate those frames, which are on their way, and a peer that refused some asks for them with a Want. A
+    /// request for a chain already being streamed on the link joins that stream:
     /// <list type="bullet">
     /// <item>A push from the peer's heads (<paramref name="asked"/> false) adds only what lies beyond the highest seq
     /// the stream has taken. Anti-entropy rounds repeat every interval while a long catch-up is in flight, the peer's
@@ -550,23 +552,32 @@ public sealed class SyncEngine
                 continue;
             }
             var key = (link, Key(range.Author.Span, range.Channel.Span));
+            var from = range.FromSeq;
             ServeCursor cursor;
             lock (_serveGate)
             {
+                if (!asked && link.StreamedThrough.TryGetValue(key.Item2, out var streamed))
+                {
+                    from = Math.Max(from, streamed.Seq + 1); // queued on this link before: on its way, or the peer asks
+                }
                 if (_serving.TryGetValue(key, out var running))
                 {
                     if (asked)
                     {
-                        running.Pending.AddExcept(range.FromSeq, to, running.ReadFrom, running.ReadTo);
+                        running.Pending.AddExcept(from, to, running.ReadFrom, running.ReadTo);
                     }
-                    else if (to > running.Taken)
+                    else
                     {
-                        running.Pending.Add(Math.Max(range.FromSeq, running.Taken + 1), to);
+                        running.Pending.Add(Math.Max(from, running.Taken + 1), to);
                     }
                     continue;
                 }
+                if (to < from)
+                {
+                    continue;
+                }
                 cursor = new ServeCursor();
-                cursor.Pending.Add(range.FromSeq, to);
+                cursor.Pending.Add(from, to);
                 _serving[key] = cursor;
             }
             var author = range.Author.ToByteArray();
