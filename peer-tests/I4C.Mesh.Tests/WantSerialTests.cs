@@ -87,10 +87,7 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         await lab.Link.SendAsync(WantFrame(author, channel, 1, 10, s1));
         await lab.Link.SendAsync(WantFrame(author, channel, 1, 10, headsSerial: 0));
         var tip = node.Node.Store.GetHead(node.Id, Channels.Mesh);
-        await lab.Link.SendAsync(new LinkFrame
-        {
-            Heads = new Heads { Round = 92, Reply = false, Serial = 1, Heads_ = { new Head { Author = author, Channel = channel, Seq = tip.Seq, Head_ = ByteString.CopyFrom(tip.Id.ToArray()) } } },
-        });
+        await lab.Link.SendAsync(MemberHeads(author, channel, round: 92, tip.Seq, tip.Id.ToArray()));
         await Retry.Until(() => node.Sync.LinkTo(lab.Member.Id)?.LastSyncUnixMs > 0, Timeouts.Call, "node 0 handles the member's Heads frame");
         Assert.True(Audited(lab) < (int)head, $"the stream was still running when both Wants were handled ({Audited(lab)} of {head} records queued)");
         lab.Link.ResumeReading();
@@ -114,7 +111,7 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge, () => $"the member receives node 0's {head} records; it has {Streamed(lab, author).Count}");
 
         // Act: a Heads frame showing the chain at seq 100, as one written before those records arrived would.
-        await lab.Link.SendAsync(LaggingHeads(author, channel, round: 102));
+        await lab.Link.SendAsync(MemberHeads(author, channel, round: 102, seq: 100, head: new byte[32]));
         await Retry.Until(() => node.Sync.LinkTo(lab.Member.Id)?.LastSyncUnixMs > 0, Timeouts.Call, "node 0 handles the member's Heads frame");
         await HeadsAnswerAsync(lab, round: 103);
         await Task.Delay(TimeSpan.FromMilliseconds(500));
@@ -124,7 +121,7 @@ public sealed class WantSerialTests(ITestOutputHelper output)
 
         // Act: node 0 gets 5 more records, and the same lagging Heads frame comes again.
         BulkLoad.Advisories(node, 5);
-        await lab.Link.SendAsync(LaggingHeads(author, channel, round: 104));
+        await lab.Link.SendAsync(MemberHeads(author, channel, round: 104, seq: 100, head: new byte[32]));
         await Retry.Until(() => Streamed(lab, author).Count >= (int)head + 5, Timeouts.Call, () => $"node 0 pushes its 5 new records; {Streamed(lab, author).Count - (int)head} so far");
         await HeadsAnswerAsync(lab, round: 105);
         await Task.Delay(TimeSpan.FromMilliseconds(500));
@@ -133,14 +130,15 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(1, (int)head + 5).Select(i => (ulong)i), Streamed(lab, author));
     }
 
-    private static LinkFrame LaggingHeads(ByteString author, ByteString channel, ulong round) => new()
+    /// <summary>A Heads frame from the member (reply false) listing node 0's chain only, at <paramref name="seq"/>.</summary>
+    private static LinkFrame MemberHeads(ByteString author, ByteString channel, ulong round, ulong seq, byte[] head) => new()
     {
         Heads = new Heads
         {
             Round = round,
             Reply = false,
             Serial = round,
-            Heads_ = { new Head { Author = author, Channel = channel, Seq = 100, Head_ = ByteString.CopyFrom(new byte[32]) } },
+            Heads_ = { new Head { Author = author, Channel = channel, Seq = seq, Head_ = ByteString.CopyFrom(head) } },
         },
     };
 
