@@ -29,7 +29,8 @@ internal sealed class SeqRanges
         {
             return;
         }
-        // The first range that ends at or after from - 1 is the first one the new range can overlap or touch.
+        // Skip the ranges that end before from - 1 (To + 1 < from, written so that To = MaxValue cannot wrap);
+        // then take in every range that starts at or before to + 1 (From - 1 <= to, the same for From = 0).
         var i = 0;
         while (i < _ranges.Count && _ranges[i].To < from && _ranges[i].To + 1 < from)
         {
