@@ -35,7 +35,7 @@ internal sealed class ControlPlane : IDisposable
     private readonly ConcurrentDictionary<NodeId, Session> _sessions = new();
     private readonly ConcurrentDictionary<int, NodeId> _byPeerId = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seenSalts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<NodeId, (UdpSession Session, DateTimeOffset Started)> _dialing = new();
+    private readonly ConcurrentDictionary<NodeId, (UdpSession Session, DateTimeOffset Started, IPEndPoint Target)> _dialing = new();
     private readonly ConcurrentDictionary<NodeId, DateTimeOffset> _unreachableSince = new();
     private readonly Lock _gate = new();
 
@@ -134,10 +134,11 @@ internal sealed class ControlPlane : IDisposable
             {
                 old.Session.Dispose();
             }
-            _dialing[link.Peer] = (crypto, now);
+            var target = new IPEndPoint(host, link.PeerUdpPort);
+            _dialing[link.Peer] = (crypto, now, target);
             var writer = new NetDataWriter();
             writer.Put(hello.ToByteArray());
-            _manager.Connect(new IPEndPoint(host, link.PeerUdpPort), writer);
+            _manager.Connect(target, writer);
         }
         foreach (var (salt, seen) in _seenSalts)
         {
@@ -227,11 +228,13 @@ internal sealed class ControlPlane : IDisposable
 
     private void OnPeerConnected(NetPeer peer)
     {
-        // Our own dial completed: find which member it was for by address.
+        // Our own dial completed: find which member it was for by the address it dialed. Not by the member's
+        // link: by now that link may have been replaced (both sides dialed at once and the other side's link
+        // stayed) by one that does not know the peer's UDP port yet. A dial missed here left the peer holding
+        // its end of the session while this side, no longer the dialer, never dialed again.
         foreach (var (id, pending) in _dialing)
         {
-            var link = _engine.LinkTo(id);
-            if (link is not null && HostOf(link.Endpoint) is { } host && peer.Address.Equals(host) && peer.Port == link.PeerUdpPort)
+            if (peer.Address.Equals(pending.Target.Address) && peer.Port == pending.Target.Port)
             {
                 if (_dialing.TryRemove(id, out _))
                 {
