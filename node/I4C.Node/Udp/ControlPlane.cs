@@ -228,10 +228,10 @@ internal sealed class ControlPlane : IDisposable
 
     private void OnPeerConnected(NetPeer peer)
     {
-        // Our own dial completed: find which member it was for by the address it dialed. Not by the member's
-        // link: by now that link may have been replaced (both sides dialed at once and the other side's link
-        // stayed) by one that does not know the peer's UDP port yet. A dial missed here left the peer holding
-        // its end of the session while this side, no longer the dialer, never dialed again.
+        // Our own dial completed: find which member it was for by the address it dialed. Not through the
+        // member's link: by now that link may be closed or replaced (both sides dialed at once and the other
+        // side's link stayed), and a lookup through it can miss. A dial missed here left the peer holding its
+        // end of the session while this side, no longer the dialer, never dialed again.
         foreach (var (id, pending) in _dialing)
         {
             if (peer.Address.Equals(pending.Target.Address) && peer.Port == pending.Target.Port)
