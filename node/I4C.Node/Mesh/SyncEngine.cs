@@ -524,14 +524,13 @@ public sealed class SyncEngine
 
     /// <summary>
     /// Streams the ranges to the peer in bounded batches, in the background, skipping what the peer may not receive.
-    /// One stream per (link, chain), holding the seqs still to send. A push from the peer's heads (<paramref name="asked"/>
-    /// false) never includes what a stream queued on this link before (<see cref="Link.StreamedThrough"/>): the heads
-    /// may predate those frames, which are on their way, and a peer that refused some asks for them with a Want. A
-    /// request for a chain already being streamed on the link joins that stream:
+    /// One stream per (link, chain), holding the seqs still to send; a request for a chain already being streamed on
+    /// the link joins that stream.
     /// <list type="bullet">
-    /// <item>A push from the peer's heads (<paramref name="asked"/> false) adds only what lies beyond the highest seq
-    /// the stream has taken. Anti-entropy rounds repeat every interval while a long catch-up is in flight, the peer's
-    /// heads lag behind what is on its way, and each round would otherwise send the same records again.</item>
+    /// <item>A push from the peer's heads (<paramref name="asked"/> false) starts above the highest seq queued on this
+    /// link before (<see cref="Link.StreamedThrough"/>) or taken by the running stream. The peer's heads lag behind
+    /// what is on its way; without this every anti-entropy round during a long catch-up, and a round at its end,
+    /// would send the same records again. A peer that refused some asks for them with a Want.</item>
     /// <item>A Want (<paramref name="asked"/> true, after <see cref="OnWant"/> has dropped what was on its way when it
     /// was made) adds the whole range, records sent before included: the peer saw them and still asks, so it refused
     /// or lost them. Only the batch the stream has read and not yet queued is left out; it reaches the peer after
@@ -556,11 +555,14 @@ public sealed class SyncEngine
             ServeCursor cursor;
             lock (_serveGate)
             {
-                if (!asked && link.StreamedThrough.TryGetValue(key.Item2, out var streamed))
+                var running = _serving.GetValueOrDefault(key);
+                if (!asked)
                 {
-                    from = Math.Max(from, streamed.Seq + 1); // queued on this link before: on its way, or the peer asks
+                    // Queued on this link before, or taken by the running stream: on its way, or the peer asks.
+                    var sent = Math.Max(link.StreamedThrough.TryGetValue(key.Item2, out var streamed) ? streamed.Seq : 0, running?.Taken ?? 0);
+                    from = Math.Max(from, sent + 1);
                 }
-                if (_serving.TryGetValue(key, out var running))
+                if (running is not null)
                 {
                     if (asked)
                     {
@@ -568,7 +570,7 @@ public sealed class SyncEngine
                     }
                     else
                     {
-                        running.Pending.Add(Math.Max(from, running.Taken + 1), to);
+                        running.Pending.Add(from, to);
                     }
                     continue;
                 }
