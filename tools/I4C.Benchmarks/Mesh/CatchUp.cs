@@ -67,7 +67,8 @@ internal static class CatchUp
         var loadSeconds = load.Elapsed.TotalSeconds;
         Progress($"  run {run}: {options.Records:N0} records loaded on node A in {loadSeconds:0.0} s; baseline…");
 
-        var verifyBefore = await Task.Run(() => VerifyBaseline.Measure(options.BaselineDuration, cancellationToken), cancellationToken).ConfigureAwait(false);
+        Task<double> BaselineAsync() => Task.Run(() => VerifyBaseline.Measure(options.BaselineDuration, cancellationToken), cancellationToken);
+        var verifyBefore = await BaselineAsync().ConfigureAwait(false);
         Progress($"  run {run}: baseline {verifyBefore:N0} Ed25519 verifications/s on {Environment.ProcessorCount} cores; catching up…");
 
         // B has everything once it has stored A's chain up to the head A had before B linked (A publishes nothing meanwhile).
@@ -119,7 +120,7 @@ internal static class CatchUp
                 throw new MeshBenchmarkException($"catch-up run {run}: node B holds A's chain up to seq {head}, not {target}.");
             }
             // The baseline again, right after: B's stream has ended and A serves nothing more.
-            var verifyAfter = await Task.Run(() => VerifyBaseline.Measure(options.BaselineDuration, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var verifyAfter = await BaselineAsync().ConfigureAwait(false);
             return new CatchUpRun(run, (long)target, loadSeconds, linkSeconds, seconds, target / seconds, verifyBefore, verifyAfter,
                 cpuUsed.TotalMilliseconds / target, duplicates, jitUsed.TotalMilliseconds, gcPaused.TotalMilliseconds,
                 (double)allocatedBytes / target);
