@@ -17,16 +17,17 @@ public sealed class WantSerialTests(ITestOutputHelper output)
     private const int History = 600;
     private const uint FrameLimit = 100; // the raw member's stated records per frame: six frames for the chain
 
+    // For the stalled stream: 31 frames for the chain, far more than HTTP/2 flow control and the bulk window let
+    // through while the member does not read, so the stream is sure to be still running.
+    private const uint StallFrameLimit = 20;
+
     [Fact]
     public async Task Want_AnsweringAHeadsFrameQueuedBeforeTheRecordsWereStreamed_IsNotServedTwice()
     {
         // Arrange: node 0 holds 600 records of its own; the raw member has asked (answering Heads frame s1) and received them all.
         var (lab, head, author, channel) = await StartAsync();
         await using var _ = lab;
-        var s1 = await HeadsAnswerAsync(lab, round: 71);
-        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
-        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge,
-            () => $"the member receives node 0's {head} records; it has {Streamed(lab, author).Count}");
+        var s1 = await ReceiveWholeChainAsync(lab, head, author, channel, round: 71);
         Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
 
         // Act: the same Want again, answering the same Heads frame, which was queued before those records.
@@ -73,13 +74,13 @@ public sealed class WantSerialTests(ITestOutputHelper output)
     {
         // Arrange: the member stops reading, asks for node 0's 600 records (answering Heads frame s1), and the
         // stream stalls in flow control once its first batches are queued.
-        var (lab, head, author, channel) = await StartAsync();
+        var (lab, head, author, channel) = await StartAsync(StallFrameLimit);
         await using var _ = lab;
         var node = lab.Cluster[0];
         var s1 = await HeadsAnswerAsync(lab, round: 91);
         lab.Link.PauseReading();
         await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
-        await Retry.Until(() => Audited(lab) >= (int)FrameLimit, Timeouts.Call, () => $"node 0 queues its first batch for the member; {Audited(lab)} records audited");
+        await Retry.Until(() => Audited(lab) >= (int)StallFrameLimit, Timeouts.Call, () => $"node 0 queues its first batch for the member; {Audited(lab)} records audited");
 
         // Act: records 1–10 asked for again while the stream runs: answering Heads frame s1 (queued before
         // them: on their way, not again), then naming no Heads frame (served again). A Heads frame from the
@@ -106,9 +107,7 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         var (lab, head, author, channel) = await StartAsync();
         await using var _ = lab;
         var node = lab.Cluster[0];
-        var s1 = await HeadsAnswerAsync(lab, round: 101);
-        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
-        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge, () => $"the member receives node 0's {head} records; it has {Streamed(lab, author).Count}");
+        await ReceiveWholeChainAsync(lab, head, author, channel, round: 101);
 
         // Act: a Heads frame showing the chain at seq 100, as one written before those records arrived would.
         await lab.Link.SendAsync(MemberHeads(author, channel, round: 102, seq: 100, head: new byte[32]));
@@ -147,11 +146,21 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         lab.Cluster[0].Node.Store.Audit(null, 10_000).Count(e => e.Peer.Equals(lab.Member.Id) && e.Kind == RecordKind.Advisory);
 
     /// <summary>A raw member linked to node 0, which holds <see cref="History"/> records of its own on its mesh chain (author, channel, head seq).</summary>
-    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync()
+    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync(uint frameLimit = FrameLimit)
     {
-        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", FrameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
+        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", frameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
         var node = lab.Cluster[0];
         return (lab, node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq, ByteString.CopyFrom(node.Id.ToBytes()), ByteString.CopyFrom(Channels.Mesh));
+    }
+
+    /// <summary>The member asks for node 0's whole chain, answering the Heads frame of a fresh round, and receives it; returns that frame's serial.</summary>
+    private static async Task<ulong> ReceiveWholeChainAsync(RawMemberLab lab, ulong head, ByteString author, ByteString channel, ulong round)
+    {
+        var serial = await HeadsAnswerAsync(lab, round);
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, serial));
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge,
+            () => $"the member receives node 0's {head} records; it has {Streamed(lab, author).Count}");
+        return serial;
     }
 
     /// <summary>Sends a Digest that cannot match and returns the serial of node 0's Heads answer to it.</summary>
