@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using I4C.Core.Records;
 using I4C.Mesh.Tests.Harness;
+using I4C.Node.Mesh;
 using I4C.Protocol.V1;
 
 namespace I4C.Mesh.Tests;
@@ -90,7 +91,7 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         var tip = node.Node.Store.GetHead(node.Id, Channels.Mesh);
         await lab.Link.SendAsync(MemberHeads(author, channel, round: 92, tip.Seq, tip.Id.ToArray()));
         await Retry.Until(() => node.Sync.LinkTo(lab.Member.Id)?.LastSyncUnixMs > 0, Timeouts.Call, "node 0 handles the member's Heads frame");
-        Assert.True(Audited(lab) < (int)head, $"the stream was still running when both Wants were handled ({Audited(lab)} of {head} records queued)");
+        Assert.True(Audited(lab) < History, $"the stream was still running when both Wants were handled ({Audited(lab)} of {History} advisories queued)");
         lab.Link.ResumeReading();
 
         // Assert: every record once, and 1–10 once more.
@@ -98,6 +99,30 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         Assert.Equal([.. Enumerable.Range(1, 10).SelectMany(i => new[] { (ulong)i, (ulong)i }), .. Enumerable.Range(11, (int)head - 10).Select(i => (ulong)i)],
             Streamed(lab, author).Order());
+    }
+
+    [Fact]
+    public async Task Want_FromAMemberDialingWithTheMeshReceiveWindow_IsStreamedWholeWhileItDoesNotRead()
+    {
+        // Arrange: the member dials as nodes do, with a receive window of one largest frame
+        // (MeshOptions.ReceiveWindowBytes, 4 MiB), and stops reading.
+        var window = new MeshOptions().ReceiveWindowBytes;
+        var (lab, head, author, channel) = await StartAsync(StallFrameLimit, window);
+        await using var _ = lab;
+        var node = lab.Cluster[0];
+        var s1 = await HeadsAnswerAsync(lab, round: 111);
+        lab.Link.PauseReading();
+
+        // Act: it asks for node 0's whole chain, about 1 MB in 31 frames.
+        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
+
+        // Assert: node 0 queues and writes all of it although nothing is read; with HTTP/2's default
+        // window of 64 KiB the same stream stalls after a few frames (the stalled-stream test above).
+        await Retry.Until(() => Audited(lab) >= History && node.Sync.LinkTo(lab.Member.Id)?.Queued == 0, Timeouts.Converge,
+            () => $"node 0 writes the whole chain into the member's {window:N0}-byte window; {Audited(lab)} of {History} advisories queued, {node.Sync.LinkTo(lab.Member.Id)?.Queued} frames waiting for the writer");
+        lab.Link.ResumeReading();
+        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge, () => $"the member reads the chain; it has {Streamed(lab, author).Count} records");
+        Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
     }
 
     [Fact]
@@ -141,14 +166,14 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         },
     };
 
-    /// <summary>Node 0's own records its audit log says it queued for the member.</summary>
+    /// <summary>Node 0's own advisories (its chain less the card and charter records) its audit log says it queued for the member.</summary>
     private static int Audited(RawMemberLab lab) =>
         lab.Cluster[0].Node.Store.Audit(null, 10_000).Count(e => e.Peer.Equals(lab.Member.Id) && e.Kind == RecordKind.Advisory);
 
     /// <summary>A raw member linked to node 0, which holds <see cref="History"/> records of its own on its mesh chain (author, channel, head seq).</summary>
-    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync(uint frameLimit = FrameLimit)
+    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync(uint frameLimit = FrameLimit, int? receiveWindowBytes = null)
     {
-        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", frameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
+        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", frameLimit, cluster => BulkLoad.Advisories(cluster[0], History), receiveWindowBytes);
         var node = lab.Cluster[0];
         return (lab, node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq, ByteString.CopyFrom(node.Id.ToBytes()), ByteString.CopyFrom(Channels.Mesh));
     }
