@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using I4C.Core.Records;
 using I4C.Mesh.Tests.Harness;
-using I4C.Node.Mesh;
 using I4C.Protocol.V1;
 
 namespace I4C.Mesh.Tests;
@@ -102,30 +101,6 @@ public sealed class WantSerialTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Want_FromAMemberDialingWithTheMeshReceiveWindow_IsStreamedWholeWhileItDoesNotRead()
-    {
-        // Arrange: the member dials as nodes do, with a receive window of one largest frame
-        // (MeshOptions.ReceiveWindowBytes, 4 MiB), and stops reading.
-        var window = new MeshOptions().ReceiveWindowBytes;
-        var (lab, head, author, channel) = await StartAsync(StallFrameLimit, window);
-        await using var _ = lab;
-        var node = lab.Cluster[0];
-        var s1 = await HeadsAnswerAsync(lab, round: 111);
-        lab.Link.PauseReading();
-
-        // Act: it asks for node 0's whole chain, about 1 MB in 31 frames.
-        await lab.Link.SendAsync(WantFrame(author, channel, 1, head, s1));
-
-        // Assert: node 0 queues and writes all of it although nothing is read; with HTTP/2's default
-        // window of 64 KiB the same stream stalls after a few frames (the stalled-stream test above).
-        await Retry.Until(() => Audited(lab) >= History && node.Sync.LinkTo(lab.Member.Id)?.Queued == 0, Timeouts.Converge,
-            () => $"node 0 writes the whole chain into the member's {window:N0}-byte window; {Audited(lab)} of {History} advisories queued, {node.Sync.LinkTo(lab.Member.Id)?.Queued} frames waiting for the writer");
-        lab.Link.ResumeReading();
-        await Retry.Until(() => Streamed(lab, author).Count >= (int)head, Timeouts.Converge, () => $"the member reads the chain; it has {Streamed(lab, author).Count} records");
-        Assert.Equal(Enumerable.Range(1, (int)head).Select(i => (ulong)i), Streamed(lab, author));
-    }
-
-    [Fact]
     public async Task Heads_LaggingBehindWhatWasStreamed_PushesOnlyRecordsNeverQueuedOnTheLink()
     {
         // Arrange: the member asked for node 0's chain and received all of it.
@@ -171,9 +146,9 @@ public sealed class WantSerialTests(ITestOutputHelper output)
         lab.Cluster[0].Node.Store.Audit(null, 10_000).Count(e => e.Peer.Equals(lab.Member.Id) && e.Kind == RecordKind.Advisory);
 
     /// <summary>A raw member linked to node 0, which holds <see cref="History"/> records of its own on its mesh chain (author, channel, head seq).</summary>
-    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync(uint frameLimit = FrameLimit, int? receiveWindowBytes = null)
+    private async Task<(RawMemberLab Lab, ulong Head, ByteString Author, ByteString Channel)> StartAsync(uint frameLimit = FrameLimit)
     {
-        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", frameLimit, cluster => BulkLoad.Advisories(cluster[0], History), receiveWindowBytes);
+        var lab = await RawMemberLab.StartAsync(output, "Grad Rijeka", frameLimit, cluster => BulkLoad.Advisories(cluster[0], History));
         var node = lab.Cluster[0];
         return (lab, node.Node.Store.GetHead(node.Id, Channels.Mesh).Seq, ByteString.CopyFrom(node.Id.ToBytes()), ByteString.CopyFrom(Channels.Mesh));
     }

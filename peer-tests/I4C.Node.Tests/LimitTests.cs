@@ -7,10 +7,7 @@ using I4C.Node.Operations;
 using I4C.Node.Tests.Infrastructure;
 using I4C.Protocol.V1;
 using I4C.Storage;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using static I4C.Node.Tests.Infrastructure.AdminChannels;
 
@@ -20,22 +17,6 @@ namespace I4C.Node.Tests;
 [Trait("Category", "Integration")]
 public sealed class LimitTests
 {
-    [Theory]
-    [InlineData(1024 * 1024, 4 * 1024 * 1024)] // the default payload limit: frames of 4 MiB
-    [InlineData(8 * 1024 * 1024, 9 * 1024 * 1024)] // a larger --max-payload raises the frame limit, and the window with it
-    [InlineData(64 * 1024 * 1024, 16 * 1024 * 1024)] // never more than 16 MiB
-    public async Task MeshListener_Http2ReceiveWindow_HoldsOneLargestFrame(int maxPayloadBytes, int window)
-    {
-        // Arrange, Act
-        await using var node = await TestNode.StartAsync(o => o with { MaxPayloadBytes = maxPayloadBytes });
-
-        // Assert: a peer that dialed this node may send one largest frame ahead of what the node has read (the
-        // dialing side's window is checked between live nodes, WantSerialTests); the connection leaves 1 MiB besides.
-        var http2 = node.Host.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits.Http2;
-        Assert.Equal(window, http2.InitialStreamWindowSize);
-        Assert.Equal(window + 1024 * 1024, http2.InitialConnectionWindowSize);
-    }
-
     [Fact]
     public async Task Publish_OverRecordsPerMinute_RefusedWithClearErrorLoggedOnce()
     {

@@ -143,10 +143,6 @@ public sealed class NodeHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // A link accepted from a peer gets the same receive window as one this node dials (one
-            // largest frame); the connection's window leaves the default 1 MiB besides for other calls.
-            kestrel.Limits.Http2.InitialStreamWindowSize = meshOptions.ReceiveWindowBytes;
-            kestrel.Limits.Http2.InitialConnectionWindowSize = meshOptions.ReceiveWindowBytes + 1024 * 1024;
             kestrel.Listen(options.Admin, listen => listen.Protocols = HttpProtocols.Http2);
             // HTTP/1.1 in cleartext for what ordinary HTTP clients pull: the MISP feed, TAXII 2.1,
             // Prometheus metrics. Loopback only; same bearer token as the Admin service.

@@ -276,7 +276,7 @@ public sealed class ConnectionManager : BackgroundService
         try
         {
             var pin = candidate.Member is { } expected ? _mesh.Roster.Get(expected)?.Card.TlsCertSha256.ToByteArray() : null;
-            using var dialed = _dialer.Open(candidate.Endpoint, pin, _meshOptions.MaxFrameBytes, _meshOptions.ReceiveWindowBytes);
+            using var dialed = _dialer.Open(candidate.Endpoint, pin, _meshOptions.MaxFrameBytes);
             var client = new Protocol.V1.Mesh.MeshClient(dialed.Channel);
             using var call = client.Link(cancellationToken: stoppingToken);
             LinkFrame first;

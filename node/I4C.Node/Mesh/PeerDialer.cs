@@ -29,12 +29,8 @@ public sealed class PeerDialer(X509Certificate2 certificate, TrafficCounter traf
         return SHA256.HashData(certificate.GetRawCertData());
     }
 
-    /// <summary>
-    /// Opens a channel to host:port. With <paramref name="pin"/>, a server presenting another
-    /// certificate fails the handshake. <paramref name="receiveWindowBytes"/> is the HTTP/2 stream
-    /// receive window (see <see cref="MeshOptions.ReceiveWindowBytes"/>); null keeps the client's default.
-    /// </summary>
-    public Dialed Open(string endpoint, byte[]? pin, int maxReceiveBytes, int? receiveWindowBytes = null)
+    /// <summary>Opens a channel to host:port. With <paramref name="pin"/>, a server presenting another certificate fails the handshake.</summary>
+    public Dialed Open(string endpoint, byte[]? pin, int maxReceiveBytes)
     {
         byte[]? seen = null;
         var target = rewriteEndpoint?.Invoke(endpoint) ?? endpoint;
@@ -63,10 +59,6 @@ public sealed class PeerDialer(X509Certificate2 certificate, TrafficCounter traf
                 },
             },
         };
-        if (receiveWindowBytes is { } window)
-        {
-            handler.InitialHttp2StreamWindowSize = window;
-        }
         var channel = GrpcChannel.ForAddress("https://" + target, new GrpcChannelOptions
         {
             HttpHandler = handler,

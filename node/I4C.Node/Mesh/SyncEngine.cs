@@ -55,20 +55,6 @@ public sealed record MeshOptions
     /// <summary>Largest frame accepted from a peer. Default 4 MiB.</summary>
     public int MaxFrameBytes { get; init; } = 4 * 1024 * 1024;
 
-    /// <summary>Most a .NET HTTP/2 client accepts as its initial stream receive window (SocketsHttpHandler's default maximum).</summary>
-    public const int MaxReceiveWindowBytes = 16 * 1024 * 1024;
-
-    /// <summary>
-    /// HTTP/2 receive window of a link's stream, on links this node dialed and on links it accepted:
-    /// how much a peer may send ahead of what this node has read. One largest frame
-    /// (<see cref="MaxFrameBytes"/>, at most <see cref="MaxReceiveWindowBytes"/>), so that the next
-    /// Records frame of a catch-up arrives whole while this node validates the one before. With
-    /// HTTP/2's defaults (64 KiB for a .NET client, 768 KiB for Kestrel) the sender stalled after the
-    /// first of the frame's 2 MiB, and the reader then waited for the rest round trip by round trip
-    /// (docs/benchmarks.md).
-    /// </summary>
-    public int ReceiveWindowBytes => Math.Clamp(MaxFrameBytes, 65_535, MaxReceiveWindowBytes);
-
     /// <summary>Frames per second a peer may send before it is penalised for flooding. Default 2000.</summary>
     public int FloodFramesPerSecond { get; init; } = 2000;
 }

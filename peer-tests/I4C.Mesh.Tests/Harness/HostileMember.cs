@@ -81,12 +81,9 @@ public sealed class HostileMember : IDisposable
             Payload = Harness.Advisories.Create(title, "nowhere", bodyBytes).ToByteArray(),
         }, seq, prev, DateTimeOffset.UtcNow);
 
-    /// <summary>
-    /// A Mesh client over mutual TLS with this identity's certificate, accepting any server certificate;
-    /// <paramref name="receiveWindowBytes"/> as in <see cref="PeerDialer.Open"/> (null: HTTP/2's default).
-    /// </summary>
-    public PeerDialer.Dialed Dial(string endpoint, int maxMessageBytes = 16 * 1024 * 1024, int? receiveWindowBytes = null) =>
-        new PeerDialer(Certificate, new TrafficCounter()).Open(endpoint, pin: null, maxMessageBytes, receiveWindowBytes);
+    /// <summary>A Mesh client over mutual TLS with this identity's certificate, accepting any server certificate.</summary>
+    public PeerDialer.Dialed Dial(string endpoint, int maxMessageBytes = 16 * 1024 * 1024) =>
+        new PeerDialer(Certificate, new TrafficCounter()).Open(endpoint, pin: null, maxMessageBytes);
 
     public void Dispose()
     {
@@ -118,11 +115,11 @@ public sealed class RawLink : IAsyncDisposable
 
     public Exception? EndedWith { get; private set; }
 
-    /// <summary>Opens Link; throws <see cref="RpcException"/> when the node refuses the call. <paramref name="receiveWindowBytes"/> as in <see cref="HostileMember.Dial"/>.</summary>
-    public static async Task<RawLink> OpenAsync(HostileMember who, string endpoint, int? receiveWindowBytes = null)
+    /// <summary>Opens Link; throws <see cref="RpcException"/> when the node refuses the call.</summary>
+    public static async Task<RawLink> OpenAsync(HostileMember who, string endpoint)
     {
         ArgumentNullException.ThrowIfNull(who);
-        var dialed = who.Dial(endpoint, receiveWindowBytes: receiveWindowBytes);
+        var dialed = who.Dial(endpoint);
         try
         {
             var call = new Protocol.V1.Mesh.MeshClient(dialed.Channel).Link();

@@ -24,8 +24,7 @@ public sealed class RawMemberLab : IAsyncDisposable
     /// <param name="city">The raw member's display name.</param>
     /// <param name="maxBatchRecords">What the raw member's Hello states as its records-per-frame limit (0: nothing, as a node that predates the field).</param>
     /// <param name="beforeLink">Runs once the mesh is founded and stable, before the raw member links (to give node 0 history, say).</param>
-    /// <param name="receiveWindowBytes">The HTTP/2 receive window the raw member dials with (null: HTTP/2's default, 64 KiB).</param>
-    public static async Task<RawMemberLab> StartAsync(ITestOutputHelper output, string city, uint maxBatchRecords = 0, Action<MeshCluster>? beforeLink = null, int? receiveWindowBytes = null)
+    public static async Task<RawMemberLab> StartAsync(ITestOutputHelper output, string city, uint maxBatchRecords = 0, Action<MeshCluster>? beforeLink = null)
     {
         var options = new MeshClusterOptions { Mesh = new MeshOptions { AntiEntropyInterval = TimeSpan.FromHours(1) } };
         var cluster = await MeshCluster.StartAsync(2, output, options);
@@ -37,7 +36,7 @@ public sealed class RawMemberLab : IAsyncDisposable
             await cluster.FoundAsync(extraCards: [member.CardRecord], extraSigners: [member.Identity]);
             await cluster.WaitForStableAsync();
             beforeLink?.Invoke(cluster);
-            link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint, receiveWindowBytes);
+            link = await RawLink.OpenAsync(member, cluster[0].MeshEndpoint);
             await link.SendAsync(new LinkFrame { Hello = new Hello { Version = 1, MeshId = ByteString.CopyFrom(cluster.MeshId), MaxBatchRecords = maxBatchRecords } });
             await Retry.Until(() => cluster[0].Sync.IsLinked(member.Id), Timeouts.Call, "node 0 registers the member's link");
             return new RawMemberLab(cluster, member, link);
