@@ -26,6 +26,9 @@ internal sealed class ControlPlane : IDisposable
 {
     public static readonly TimeSpan HelloMaxAge = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long a dial may stay unanswered before the next maintenance tick dials again.</summary>
+    public static readonly TimeSpan DialPatience = TimeSpan.FromSeconds(5);
+
     private readonly EventBasedNetListener _listener = new();
     private readonly NetManager _manager;
     private readonly LocalNode _node;
@@ -35,7 +38,7 @@ internal sealed class ControlPlane : IDisposable
     private readonly ConcurrentDictionary<NodeId, Session> _sessions = new();
     private readonly ConcurrentDictionary<int, NodeId> _byPeerId = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seenSalts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<NodeId, (UdpSession Session, DateTimeOffset Started, IPEndPoint Target)> _dialing = new();
+    private readonly UdpDials _dialing = new();
     private readonly ConcurrentDictionary<NodeId, DateTimeOffset> _unreachableSince = new();
     private readonly Lock _gate = new();
 
@@ -117,7 +120,7 @@ internal sealed class ControlPlane : IDisposable
             {
                 continue;
             }
-            if (_dialing.TryGetValue(link.Peer, out var pending) && now - pending.Started < TimeSpan.FromSeconds(5))
+            if (_dialing.IsPending(link.Peer, now, DialPatience))
             {
                 continue;
             }
@@ -130,12 +133,8 @@ internal sealed class ControlPlane : IDisposable
             var salt = RandomNumberGenerator.GetBytes(32);
             var hello = UdpSession.CreateHello(_node.Identity, link.Peer, _mesh.MeshId, salt, now);
             var crypto = UdpSession.Derive(_node.Identity, link.Peer, member.Card.X25519Key.Span, salt, dialer: true);
-            if (_dialing.TryRemove(link.Peer, out var old))
-            {
-                old.Session.Dispose();
-            }
             var target = new IPEndPoint(host, link.PeerUdpPort);
-            _dialing[link.Peer] = (crypto, now, target);
+            _dialing.Add(link.Peer, crypto, target, now);
             var writer = new NetDataWriter();
             writer.Put(hello.ToByteArray());
             _manager.Connect(target, writer);
@@ -228,20 +227,11 @@ internal sealed class ControlPlane : IDisposable
 
     private void OnPeerConnected(NetPeer peer)
     {
-        // Our own dial completed: find which member it was for by the address it dialed. Not through the
-        // member's link: by now that link may be closed or replaced (both sides dialed at once and the other
-        // side's link stayed), and a lookup through it can miss. A dial missed here left the peer holding its
-        // end of the session while this side, no longer the dialer, never dialed again.
-        foreach (var (id, pending) in _dialing)
+        // Our own dial completed: which member it was for is known by the endpoint it went to (UdpDials
+        // says why not by the member's link).
+        if (_dialing.TryComplete(new IPEndPoint(peer.Address, peer.Port), out var id, out var session))
         {
-            if (peer.Address.Equals(pending.Target.Address) && peer.Port == pending.Target.Port)
-            {
-                if (_dialing.TryRemove(id, out _))
-                {
-                    Register(id, peer, pending.Session);
-                }
-                return;
-            }
+            Register(id, peer, session);
         }
     }
 
@@ -333,6 +323,7 @@ internal sealed class ControlPlane : IDisposable
     public void Dispose()
     {
         _manager.Stop();
+        _dialing.Dispose();
         foreach (var session in _sessions.Values)
         {
             session.Crypto.Dispose();
