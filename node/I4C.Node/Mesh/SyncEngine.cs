@@ -542,13 +542,13 @@ public sealed class SyncEngine
             lock (_serveGate)
             {
                 var running = _serving.GetValueOrDefault(key);
+                var streamed = link.StreamedThrough.GetValueOrDefault(key.Item2); // (0, 0): nothing queued on this link yet
                 if (!asked)
                 {
                     // Queued on this link before, or taken by the running stream: on its way, or the peer asks.
-                    var sent = Math.Max(link.StreamedThrough.TryGetValue(key.Item2, out var streamed) ? streamed.Seq : 0, running?.Taken ?? 0);
-                    from = Math.Max(from, sent + 1);
+                    from = Math.Max(from, Math.Max(streamed.Seq, running?.Taken ?? 0) + 1);
                 }
-                else if (headsSerial != 0 && link.StreamedThrough.TryGetValue(key.Item2, out var streamed) && headsSerial <= streamed.HeadsSerial)
+                else if (headsSerial != 0 && headsSerial <= streamed.HeadsSerial)
                 {
                     from = Math.Max(from, streamed.Seq + 1); // on its way, read by the peer after the Heads frame it answers
                 }
